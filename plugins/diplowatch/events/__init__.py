@@ -1,0 +1,1 @@
+"""Diplomatic events: the record, the taxonomy, extraction from text, dedup."""

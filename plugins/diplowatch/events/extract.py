@@ -1,0 +1,738 @@
+"""Text in, diplomatic events out: triggers on the dependency parse, actors from the gazetteer.
+
+For each sentence that holds an actor and a trigger lemma (triggers.yml), the
+trigger's frame says where its source and target are (subject, object,
+prepositional complement, place); the parse finds them, with a word-order
+fallback when the parse is wrong. Status comes from cues on the governing
+verbs and from morphology, the date from the nearest time expression resolved
+in the direction the status gives, the context from occasion phrases.
+Reports of the same event within one article are merged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import TYPE_CHECKING
+
+from diplowatch.events.actors import Actor, find_actors
+from diplowatch.events.dates import TimeExpr, find_time_expressions
+from diplowatch.events.lexicon import Cues, Trigger, cues, triggers
+from diplowatch.events.model import Event
+from diplowatch.events.taxonomy import is_symmetric
+from diplowatch.nlp.gazetteer import Gazetteer, load_gazetteer, normalize
+from diplowatch.nlp.language import detect_language
+from diplowatch.nlp.pipelines import SUPPORTED, get_pipeline
+
+if TYPE_CHECKING:
+    from spacy.tokens import Doc, Span, Token
+
+log = logging.getLogger(__name__)
+
+MAX_CHARS = 1_000_000  # longer texts are cut: no news article is longer, and parse time grows with length
+_REFLEXIVE = frozenset({"se", "s'", "me", "m'", "nous", "vous", "te", "t'"})
+_PLACE_PREPS = frozenset({"en", "à", "au", "aux", "in", "to", "at", "into", "vers", "dans", "pour", "for", "chez"})
+_WITH = frozenset({"avec", "with", "et", "and"})
+_BETWEEN = frozenset({"entre", "between"})
+_AGENT = frozenset({"par", "by"})
+_LIGHT_VERBS = frozenset({
+    "effectuer", "entamer", "achever", "avoir", "tenir", "faire", "mener", "conclure", "terminer", "poursuivre",
+    "commencer", "organiser", "accorder", "annoncer", "imposer", "adopter", "prendre", "infliger", "décider",
+    "hold", "make", "pay", "conduct", "begin", "end", "have", "wrap", "start", "undertake", "complete", "impose",
+    "announce", "adopt", "slap", "levy", "approve", "unveil", "take", "issue", "give", "express", "voice",
+    "exprimer", "apporter", "renouveler", "réaffirmer", "reaffirm", "renew", "extend", "lancer",
+})
+_SPORT = frozenset({
+    "match", "matchs", "championnat", "coupe", "mondial", "but", "buts", "score", "stade", "football",
+    "rugby", "tennis", "basket", "finale", "demi-finale", "ligue", "sélection", "olympique", "tournoi",
+    "league", "cup", "goal", "goals", "stadium", "tournament", "championship", "semi-final", "quarter-final",
+    "striker", "midfielder", "coach", "squad", "club", "équipe", "attaquant", "entraîneur", "victoire", "défaite",
+})
+
+
+@dataclass(frozen=True)
+class ArticleInput:
+    """One text to extract from."""
+
+    text: str
+    published: date | None = None
+    lang: str | None = None  # None: detect
+    key: str = ""  # article id or URL: part of the event ids
+    url: str | None = None
+
+
+class Extractor:
+    """Holds the pipelines and dictionaries for the process; `extract` is pure apart from them."""
+
+    def __init__(self, batch_size: int = 32) -> None:
+        self.batch_size = batch_size
+
+    # ------------------------------------------------------------ public API
+    def extract(self, text: str, *, published: date | None = None, lang: str | None = None,
+                key: str = "", url: str | None = None) -> list[Event]:
+        """Events in one text (see extract_many)."""
+        return next(iter(self.extract_many([ArticleInput(text, published, lang, key, url)])))
+
+    def extract_many(self, articles: Iterable[ArticleInput]) -> Iterator[list[Event]]:
+        """Events per article, in input order; texts of one language go through nlp.pipe together."""
+        batch: list[ArticleInput] = []
+        for article in articles:
+            batch.append(article)
+            if len(batch) >= self.batch_size * 4:
+                yield from self._run(batch)
+                batch = []
+        if batch:
+            yield from self._run(batch)
+
+    # ------------------------------------------------------------- internals
+    def _run(self, batch: list[ArticleInput]) -> Iterator[list[Event]]:
+        prepared: list[tuple[str, str]] = []  # (lang, normalized text)
+        for a in batch:
+            text = normalize((a.text or "")[:MAX_CHARS])
+            lang = a.lang or detect_language(text) or "en"
+            prepared.append((lang, text))
+        results: list[list[Event]] = [[] for _ in batch]
+        by_lang: dict[str, list[int]] = {}
+        for i, (lang, text) in enumerate(prepared):
+            if text.strip():
+                by_lang.setdefault(lang, []).append(i)
+        for lang, idxs in by_lang.items():
+            if lang not in SUPPORTED:
+                continue  # a blank pipeline finds actors but we have no trigger lexicon for it
+            nlp = get_pipeline(lang)
+            gz = load_gazetteer(lang)
+            matchers = gz.matchers(nlp)
+            docs = nlp.pipe((prepared[i][1] for i in idxs), batch_size=self.batch_size)
+            for i, doc in zip(idxs, docs, strict=True):
+                a = batch[i]
+                try:
+                    results[i] = _DocExtraction(doc, lang, gz, matchers, a).run()
+                except Exception:  # one odd document must not stop the batch
+                    log.exception("extraction failed for %s", a.key or a.url or "text")
+                    results[i] = []
+        yield from results
+
+
+def article_key(text: str) -> str:
+    return "text:" + hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:24]
+
+
+class _DocExtraction:
+    def __init__(self, doc: Doc, lang: str, gz: Gazetteer, matchers, article: ArticleInput) -> None:  # type: ignore[no-untyped-def]
+        self.doc = doc
+        self.lang = lang
+        self.gz = gz
+        self.cues: Cues = cues(lang)
+        self.triggers = triggers(lang)
+        self.article = article
+        self.published = article.published
+        self.actors = find_actors(doc, gz, matchers, article.published)
+        self.actor_at: dict[int, Actor] = {}
+        for actor in self.actors:
+            for i in range(actor.start, actor.end):
+                self.actor_at[i] = actor
+
+    # ---------------------------------------------------------------- driver
+    def run(self) -> list[Event]:
+        events: list[Event] = []
+        if not self.actors:
+            return events
+        last_subject: Actor | None = None
+        for sent in self.doc.sents:
+            sent_actors = [a for a in self.actors if sent.start <= a.start < sent.end]
+            low = sent.text.lower()
+            sporty = sum(1 for t in sent if t.lower_ in _SPORT) >= 1
+            if sent_actors and not sporty:
+                for tok in sent:
+                    for trig in self._triggers_for(tok, sent, low):
+                        found = self._event(tok, trig, sent, events)
+                        if found is not None:
+                            events.extend(found)
+                            break
+            subj = [a for a in sent_actors if a.strong and self.doc[a.start].dep_.startswith("nsubj")]
+            if subj:
+                last_subject = subj[0]
+        del last_subject
+        return self._merge(events)
+
+    def _triggers_for(self, tok: Token, sent: Span, low: str) -> list[Trigger]:
+        cands = self.triggers.get(tok.lemma_.lower()) or self.triggers.get(tok.lower_) or []
+        out = []
+        for t in cands:
+            if t.pos == "NOUN":
+                if tok.pos_ not in ("NOUN", "PROPN"):
+                    continue
+            elif tok.pos_ not in ("VERB", "AUX") and not (tok.pos_ == "NOUN" and tok.tag_.startswith("VB")):
+                continue
+            if t.reflexive and not any(c.lower_ in _REFLEXIVE for c in tok.children):
+                if not (tok.i > 0 and self.doc[tok.i - 1].lower_ in _REFLEXIVE):
+                    continue
+            if t.needs and not self._has_near(tok, t.needs):
+                continue
+            if t.needs_cue == "phone" and not self._phone_cue(tok, sent):
+                continue
+            if t.not_before and self._followed_by(tok, t.not_before):
+                continue
+            out.append(t)
+        return out
+
+    def _has_near(self, tok: Token, lemmas: frozenset[str]) -> bool:
+        window = self.doc[max(tok.sent.start, tok.i - 2) : min(tok.sent.end, tok.i + 7)]
+        if any(t.lemma_.lower() in lemmas or t.lower_ in lemmas for t in window if t.i != tok.i):
+            return True
+        return any(t.lemma_.lower() in lemmas for t in tok.subtree if t.i != tok.i and abs(t.i - tok.i) < 12)
+
+    def _followed_by(self, tok: Token, words: frozenset[str]) -> bool:
+        nxt = self.doc[tok.i + 1 : min(tok.sent.end, tok.i + 6)]
+        for t in nxt:
+            if t.lower_ in words and (t.i == tok.i + 1 or any(h.pos_ == "VERB" for h in [t.head]) or t.head.i == tok.i):
+                return True
+        return False
+
+    def _phone_cue(self, tok: Token, sent: Span) -> bool:
+        low = sent.text.lower()
+        return any(c in low for c in self.cues.phone)
+
+    # ------------------------------------------------------------ one trigger
+    def _event(self, tok: Token, trig: Trigger, sent: Span, so_far: list[Event]) -> list[Event] | None:
+        etype = trig.event_type
+        if etype == "MEET" and self._phone_cue(tok, sent):
+            etype = "PHONE_CALL"
+        if self._negated(tok):
+            return None
+        pairs = self._arguments(tok, trig, sent)
+        if not pairs:
+            if trig.pos == "NOUN" and self._is_anaphor(tok):
+                self._enrich_previous(tok, etype, sent, so_far)
+            return None
+        status, tense_past = self._status(tok, trig, sent)
+        events = []
+        for source, target, location, exact in pairs:
+            if not source.country or not target.country or source.country == target.country:
+                continue
+            if not source.strong:
+                continue
+            date_str, precision = self._date(tok, sent, status, tense_past)
+            if trig.pos == "NOUN" and date_str and self.published and status == "occurred":
+                if date_str > self.published.isoformat()[: len(date_str)]:
+                    status = "planned"
+            ev = Event(
+                event_type=etype,
+                source_country=source.country,
+                target_country=target.country,
+                status=status,
+                sentence=sent.text.strip(),
+                source_actor=source.name,
+                target_actor=target.name,
+                source_role=source.role,
+                target_role=target.role,
+                location=location.text if location else None,
+                location_country=location.country if location else None,
+                event_date=date_str,
+                date_precision=precision,
+                context=self._context(sent),
+                attributed_to=self._attribution(tok, sent),
+                lang=self.lang,
+                confidence=self._confidence(trig, exact, source, target),
+                article_url=self.article.url,
+                published=self.published.isoformat() if self.published else None,
+                offset=tok.idx,
+            )
+            events.append(ev)
+        return events or None
+
+    def _negated(self, tok: Token) -> bool:
+        neg = self.cues.negation
+        for t in [tok, *[c for c in tok.children if c.dep_.startswith("aux")]]:
+            for c in t.children:
+                if c.dep_ in ("neg", "advmod") and c.lower_ in neg and c.lower_ not in ("ne", "n'"):
+                    return True
+        return False
+
+    def _is_anaphor(self, tok: Token) -> bool:
+        return any(c.dep_ == "det" and c.lower_ in self.cues.demonstratives for c in tok.children)
+
+    def _enrich_previous(self, tok: Token, etype: str, sent: Span, so_far: list[Event]) -> None:
+        """« Cette visite aura lieu à l'occasion du Forum … »: the details belong to the last such event."""
+        for i in range(len(so_far) - 1, -1, -1):
+            ev = so_far[i]
+            if ev.event_type != etype:
+                continue
+            ctx = self._context(sent)
+            if ctx and not ev.context:
+                ev.context = ctx
+            if not ev.event_date:
+                date_str, precision = self._date(tok, sent, ev.status, False)
+                if date_str:
+                    ev.event_date, ev.date_precision = date_str, precision
+            return
+
+    # ---------------------------------------------------------- arguments
+    def _actor_in(self, tok: Token | None, *, allow_weak: bool = False, exclude: set[int] | None = None,
+                  places_only: bool = False) -> Actor | None:
+        """The actor a phrase headed by `tok` refers to: its own span, else the first one in its subtree."""
+        if tok is None:
+            return None
+        exclude = exclude or set()
+        def fits(a: Actor | None) -> bool:
+            return (a is not None and id(a) not in exclude and (allow_weak or a.strong)
+                    and (a.country is not None or a.pair is not None) and (not places_only or a.is_place))
+
+        a = self.actor_at.get(tok.i)
+        if fits(a):
+            return a
+        for t in tok.subtree:
+            if t.dep_ in ("acl", "acl:relcl", "relcl", "advcl", "ccomp", "parataxis") and t.i != tok.i:
+                continue
+            a = self.actor_at.get(t.i)
+            if fits(a):
+                return a
+        return None
+
+    def _resolve(self, a: Actor | None) -> list[Actor]:
+        if a is None:
+            return []
+        if a.kind == "pair" and a.pair:
+            return list(a.pair)
+        return [a] if a.country else []
+
+    def _subject(self, tok: Token) -> tuple[Token | None, bool]:
+        """(subject token, passive?) for a verb, climbing xcomp/conj/aux chains."""
+        cur = tok
+        for _ in range(4):
+            passive = any(c.dep_ in ("aux:pass", "auxpass", "nsubj:pass", "nsubjpass") for c in cur.children)
+            for c in cur.children:
+                if c.dep_ in ("nsubj", "nsubj:pass", "nsubjpass", "csubj"):
+                    if c.lower_ in ("qui", "who", "which", "that", "lequel", "laquelle") and cur.dep_ in ("acl:relcl", "relcl"):
+                        return cur.head, passive
+                    return c, passive
+            if cur.dep_ in ("xcomp", "conj", "advcl", "ccomp", "acl", "acl:relcl", "relcl") and cur.head.i != cur.i:
+                if cur.dep_ in ("acl:relcl", "relcl", "acl") and cur.head.pos_ in ("NOUN", "PROPN"):
+                    return cur.head, passive
+                if cur.dep_ == "conj" and cur.head.pos_ not in ("VERB", "AUX"):
+                    # A verb wrongly attached to a noun ("…, Xi Jinping, et prévoit de …"): the clause's root governs.
+                    root = cur.sent.root
+                    if root.i == cur.i or root.i > tok.i:
+                        break
+                    cur = root
+                    continue
+                cur = cur.head
+                continue
+            break
+        return None, False
+
+    def _children_with_case(self, tok: Token) -> list[tuple[Token, str]]:
+        """Nominal dependents of `tok` with their preposition ('' for a direct object)."""
+        out = []
+        for c in tok.children:
+            if c.dep_ in ("obj", "dobj", "iobj", "obl", "obl:arg", "obl:mod", "obl:agent", "nmod", "prep", "pobj",
+                          "dative", "agent", "attr", "appos", "conj", "nsubj:pass", "nsubjpass", "xcomp", "advmod",
+                          "npadvmod", "compound", "poss", "amod", "acl", "nmod:poss", "dep", "flat:name", "ccomp"):
+                if c.dep_ in ("prep", "agent", "dative"):  # English: the preposition heads the phrase
+                    for g in c.children:
+                        if g.dep_ in ("pobj", "pcomp"):
+                            out.append((g, c.lower_))
+                    continue
+                case = next((g.lower_ for g in c.children if g.dep_ in ("case", "mark")), "")
+                if case == "" and c.i > 0 and self.doc[c.i - 1].lower_ in ("de", "d'", "du", "des", "à", "au", "aux", "en"):
+                    case = self.doc[c.i - 1].lower_
+                if c.dep_ in ("poss", "nmod:poss"):
+                    case = "'s"
+                out.append((c, case))
+        return out
+
+    def _arguments(self, tok: Token, trig: Trigger, sent: Span) -> list[tuple[Actor, Actor, Actor | None, bool]]:
+        """(source, target, location, found-by-parse) for each event this trigger yields."""
+        frame = trig.frame
+        is_verb = trig.pos != "NOUN"
+        source_tok: Token | None = None
+        passive = False
+        if is_verb:
+            source_tok, passive = self._subject(tok)
+        deps = self._children_with_case(tok)
+        if not is_verb:
+            for c, case in deps:
+                if case in ("de", "d'", "du", "des", "of", "'s", "by", "par") or c.dep_ in ("poss", "nmod:poss", "amod", "compound"):
+                    if self._actor_in(c, allow_weak=False):
+                        source_tok = c
+                        break
+            if source_tok is None and tok.head.i != tok.i and tok.dep_ in ("obj", "dobj", "nsubj:pass", "nsubjpass", "obl", "obl:arg", "pobj"):
+                head = tok.head if tok.dep_ != "pobj" else tok.head.head
+                if head.lemma_.lower() in _LIGHT_VERBS or tok.dep_ in ("obj", "dobj"):
+                    source_tok, passive = self._subject(head)
+            if source_tok is None:
+                for c in tok.children:
+                    if c.dep_ in ("poss", "nmod:poss", "det") and c.lower_ in ("his", "her", "son", "sa", "ses", "leur", "their"):
+                        source_tok = c
+        exclude: set[int] = set()
+        agent = None
+        for c, case in deps:
+            if case in _AGENT or c.dep_ in ("obl:agent",):
+                agent = c
+        source = self._actor_in(source_tok)
+        if source is None and source_tok is not None and source_tok.pos_ == "PRON":
+            source = self._pronoun_referent(source_tok)
+        if passive and agent is not None and frame in ("directed", "host", "owner"):
+            patient = source
+            source = self._actor_in(agent)
+            if source and patient:
+                return [(s, p, None, True) for s in self._resolve(source) for p in self._resolve(patient)]
+        exact = source is not None
+        if source is None and is_verb:
+            source = self._root_subject(tok, sent) or self._left_actor(tok, sent)
+        if source is not None:
+            exclude.add(id(source))
+
+        if frame == "visit":
+            place = None
+            for c, case in deps:
+                if case in _PLACE_PREPS or (c.dep_ in ("obj", "dobj") and tok.lemma_.lower() in ("visiter", "visit", "tour")):
+                    place = self._actor_in(c, exclude=exclude, places_only=True) or (
+                        self._actor_in(c, exclude=exclude) if c.dep_ in ("obj", "dobj") else None)
+                    if place:
+                        break
+            if place is None:
+                place = self._right_place(tok, sent, exclude)
+                exact = False
+            if source is None and not is_verb:
+                source = self._left_actor(tok, sent, exclude={id(place)} if place else set())
+            if source is None or place is None:
+                return []
+            return [(s, place, place, exact) for s in self._resolve(source)]
+
+        if frame == "symmetric":
+            return self._symmetric(tok, trig, sent, source, deps, exclude, exact)
+
+        if frame == "mediate":
+            target = None
+            for t in sent:
+                if t.lower_ in _BETWEEN and t.i > tok.i - 2:
+                    target = self._first_actor_after(t.i + 1, sent.end, exclude)
+                    break
+            if source is None or target is None:
+                return []
+            return [(s, target, None, exact) for s in self._resolve(source)]
+
+        # host / directed / owner
+        target = None
+        preps = trig.preps or frozenset()
+        for c, case in deps:
+            if c.dep_ in ("nsubj", "nsubj:pass", "nsubjpass", "csubj", "punct"):
+                continue
+            if c.dep_ in ("obj", "dobj", "iobj", "dative", "obl:arg") or case in preps or case in ("'s",) or (
+                frame == "owner" and case in ("de", "d'", "du", "of")
+            ):
+                target = self._actor_in(c, allow_weak=frame != "host", exclude=exclude)
+                if target:
+                    break
+        if target is None and frame != "host":
+            target = self._first_actor_after(tok.i + 1, min(sent.end, tok.i + 12), exclude, allow_weak=True)
+            exact = False
+        if source is None or target is None:
+            return []
+        targets = [target] + self._conjuncts(target, exclude)
+        return [(s, t, None, exact) for s in self._resolve(source) for tg in targets for t in self._resolve(tg)]
+
+    def _symmetric(self, tok: Token, trig: Trigger, sent: Span, source: Actor | None, deps, exclude: set[int], exact: bool):  # type: ignore[no-untyped-def]
+        parties: list[Actor] = []
+        if source is not None:
+            parties.extend(self._resolve(source))
+            if source.kind != "pair":
+                parties.extend(self._conjuncts(source, set()))
+        for c, case in deps:
+            if c.dep_ in ("nsubj", "punct"):
+                continue
+            if case in _WITH or c.dep_ in ("obj", "dobj", "obl:arg", "conj", "obl", "nmod", "pobj", "iobj"):
+                other = self._actor_in(c, exclude={id(p) for p in parties} | exclude)
+                if other:
+                    parties.extend(self._resolve(other))
+                    if len({p.country for p in parties}) >= 2:
+                        break
+        for t in sent:
+            if len({p.country for p in parties}) >= 2:
+                break
+            if t.lower_ in _BETWEEN and abs(t.i - tok.i) <= 4:
+                first = self._first_actor_after(t.i + 1, sent.end, set())
+                if first:
+                    parties.extend(self._resolve(first))
+                    second = self._first_actor_after(first.end, sent.end, {id(first)}, same_country_ok=False,
+                                                     not_country=first.country)
+                    if second:
+                        parties.extend(self._resolve(second))
+            if t.lower_ in _WITH and t.i > tok.i and t.i - tok.i <= 6 and t.lower_ in ("avec", "with"):
+                other = self._first_actor_after(t.i + 1, min(sent.end, t.i + 8), {id(p) for p in parties})
+                if other:
+                    parties.extend(self._resolve(other))
+        distinct: list[Actor] = []
+        for p in parties:
+            if p.country and all(p.country != d.country for d in distinct):
+                distinct.append(p)
+        if len(distinct) < 2:
+            if trig.needs_pair:
+                return []
+            fallback = [a for a in self.actors if sent.start <= a.start < sent.end and a.strong and a.country]
+            for a in fallback:
+                for r in self._resolve(a):
+                    if all(r.country != d.country for d in distinct):
+                        distinct.append(r)
+            exact = False
+            if len(distinct) != 2:
+                return []
+        return [(distinct[0], distinct[1], None, exact)]
+
+    def _conjuncts(self, actor: Actor, exclude: set[int]) -> list[Actor]:
+        head = self.doc[actor.start]
+        root = head
+        for t in self.doc[actor.start : actor.end]:
+            if t.head.i < actor.start or t.head.i >= actor.end:
+                root = t
+        out = []
+        for c in root.children:
+            if c.dep_ == "conj":
+                a = self._actor_in(c, exclude=exclude | {id(actor)})
+                if a and a is not actor:
+                    out.append(a)
+        return out
+
+    def _root_subject(self, tok: Token, sent: Span) -> Actor | None:
+        root = sent.root
+        if root.i >= tok.i:
+            return None
+        subj, _ = self._subject(root)
+        return self._actor_in(subj)
+
+    def _left_actor(self, tok: Token, sent: Span, exclude: set[int] | None = None) -> Actor | None:
+        exclude = exclude or set()
+        best = None
+        for a in self.actors:
+            if sent.start <= a.start < tok.i and a.strong and id(a) not in exclude:
+                prev = self.doc[a.start - 1].lower_ if a.start > sent.start else ""
+                if prev in _PLACE_PREPS or prev in ("de", "d'", "of", "selon", "contre", "against"):
+                    continue
+                best = a
+        return best
+
+    def _right_place(self, tok: Token, sent: Span, exclude: set[int]) -> Actor | None:
+        for a in self.actors:
+            if tok.i < a.start < min(sent.end, tok.i + 10) and a.is_place and id(a) not in exclude:
+                prev = self.doc[a.start - 1].lower_
+                prev2 = self.doc[a.start - 2].lower_ if a.start - 2 >= sent.start else ""
+                if prev in _PLACE_PREPS or prev2 in _PLACE_PREPS:
+                    return a
+        return None
+
+    def _first_actor_after(self, start: int, end: int, exclude: set[int], allow_weak: bool = False,
+                           same_country_ok: bool = True, not_country: str | None = None) -> Actor | None:
+        for a in self.actors:
+            if start <= a.start < end and id(a) not in exclude and (allow_weak or a.strong):
+                if not_country and a.country == not_country:
+                    continue
+                return a
+        return None
+
+    def _pronoun_referent(self, tok: Token) -> Actor | None:
+        sent_start = tok.sent.start
+        prev = [a for a in self.actors if a.start < sent_start and a.strong and a.country]
+        subj = [a for a in prev if self.doc[a.start].dep_.startswith("nsubj")]
+        return (subj or prev or [None])[-1]
+
+    # -------------------------------------------------------------- status
+    def _governors(self, tok: Token) -> list[Token]:
+        chain = [tok]
+        cur = tok
+        for _ in range(5):
+            if cur.head.i == cur.i:
+                break
+            if cur.dep_ in ("conj",) and cur.head.pos_ in ("VERB", "AUX"):
+                cur = cur.head
+                continue
+            cur = cur.head
+            chain.append(cur)
+            if cur.pos_ in ("VERB", "AUX") and cur.dep_ not in ("xcomp", "ccomp", "acl", "advcl", "obj", "csubj"):
+                break
+        return chain
+
+    def _status(self, tok: Token, trig: Trigger, sent: Span) -> tuple[str, bool]:
+        """(status, described in a past tense?)"""
+        st = self.cues.status
+        chain = self._governors(tok)
+        aux = [c for t in chain for c in t.children if c.dep_ in ("aux", "aux:tense", "aux:pass", "auxpass")]
+        lemmas = [t.lemma_.lower() for t in chain[1:]] + [t.lemma_.lower() for t in aux]
+        for t in chain[1:]:
+            for c in t.children:
+                if c.dep_ in ("xcomp", "ccomp") and c.i != tok.i and c.i < tok.i and c.lemma_.lower() in st.get("cancelled", ()):
+                    lemmas.append(c.lemma_.lower())
+        for status in ("denied", "cancelled"):
+            if any(lem in st.get(status, ()) for lem in lemmas):
+                return status, False
+        low = sent.text.lower()
+        for status in ("cancelled",):
+            if any(p in low for p in self.cues.phrases.get(status, ())):
+                return status, False
+        if trig.pos != "NOUN" or any(t.pos_ in ("VERB", "AUX") for t in chain[1:]):
+            for status in ("planned", "proposed"):
+                if any(lem in st.get(status, ()) for lem in lemmas):
+                    return status, False
+        morph_status = self._morph_status(tok, chain, aux)
+        if morph_status:
+            return morph_status, morph_status == "occurred" and self._past(chain, aux)
+        if any(p in low for p in self.cues.phrases.get("ongoing", ())):
+            return "ongoing", False
+        if any(p in low for p in self.cues.phrases.get("planned", ())):
+            return "planned", False
+        return "occurred", self._past(chain, aux)
+
+    def _past(self, chain: list[Token], aux: list[Token]) -> bool:
+        for t in chain + aux:
+            if t.pos_ not in ("VERB", "AUX"):
+                continue
+            m = t.morph
+            if "Past" in m.get("Tense") or "Imp" in m.get("Tense") or t.tag_ in ("VBD", "VBN"):
+                return True
+            if "Fut" in m.get("Tense") or "Pres" in m.get("Tense") or t.tag_ in ("VBZ", "VBP", "MD"):
+                if not (t.tag_ in ("VBZ", "VBP") and any(a.tag_ == "VBN" for a in chain)):
+                    if t.lemma_.lower() not in ("avoir", "être", "have", "be"):
+                        return False
+        return any(t.tag_ in ("VBD", "VBN") or "Part" in t.morph.get("VerbForm") for t in chain)
+
+    def _morph_status(self, tok: Token, chain: list[Token], aux: list[Token]) -> str | None:
+        verbs = [t for t in chain if t.pos_ in ("VERB", "AUX")] + aux
+        for t in verbs:
+            low = t.lower_
+            if self.lang == "en":
+                if low in ("will", "'ll", "shall") or (low == "going" and any(c.lower_ == "to" for c in t.children)):
+                    return "planned"
+                if low in ("would", "could", "might", "may"):
+                    return "proposed"
+                if t.tag_ == "VBG" and any(a.lemma_ == "be" for a in t.children if a.dep_ == "aux"):
+                    return "ongoing"
+            else:
+                if "Fut" in t.morph.get("Tense"):
+                    return "planned"
+                if "Cnd" in t.morph.get("Mood"):
+                    return "planned" if t.lemma_.lower() in ("devoir",) else "proposed"
+        if tok.pos_ == "VERB" and ("Inf" in tok.morph.get("VerbForm") or tok.tag_ == "VB" and any(c.lower_ == "to" for c in tok.children)):
+            if len(chain) > 1 and chain[1].pos_ in ("VERB", "AUX"):
+                return "planned"
+        return None
+
+    # ---------------------------------------------------------------- dates
+    def _date(self, tok: Token, sent: Span, status: str, tense_past: bool) -> tuple[str | None, str]:
+        exprs = find_time_expressions(sent.text, self.lang)
+        direction = {"planned": "future", "proposed": "future", "occurred": "past"}.get(status, "either")
+        best: TimeExpr | None = None
+        best_score = 10**9
+        trig_char = tok.idx - sent.start_char
+        subtree = {t.idx - sent.start_char for t in tok.subtree}
+        for e in exprs:
+            inside = any(e.start <= c < e.end for c in subtree)
+            dist = 0 if inside else min(abs(e.start - trig_char), abs(e.end - trig_char))
+            if dist < best_score:
+                best, best_score = e, dist
+        if best is not None:
+            value, precision = best.resolve(self.published, direction)
+            if value:
+                return value, precision
+        if status == "occurred" and tense_past and self.published:
+            return self.published.isoformat(), "day"
+        return None, "unknown"
+
+    # ---------------------------------------------------- context, attribution
+    def _context(self, sent: Span) -> str | None:
+        low = sent.text.lower()
+        for name, aliases in self.cues.occasions.items():
+            if any(alias in low for alias in aliases):
+                if any(cue in low for cue in self.cues.occasion) or "forum" in low or "sommet" in low or "summit" in low:
+                    return name
+        for cue in self.cues.occasion:
+            pos = low.find(cue + " ")
+            if pos < 0 or cue in ("at the", "at a", "during the", "during a", "for the"):
+                continue
+            tail = sent.text[pos + len(cue) + 1 :]
+            words = []
+            for w in tail.split():
+                clean = w.strip(",.;:()«»\"")
+                if not clean:
+                    continue
+                if not (clean[:1].isupper() or clean[:1].isdigit() or clean.lower() in ("de", "du", "des", "la", "le", "l'", "of", "the", "on", "et", "and")):
+                    break
+                words.append(clean)
+                if w.endswith((",", ".", ";", ":")):
+                    break
+            while words and words[-1].lower() in ("de", "du", "des", "la", "le", "of", "the", "on", "et", "and"):
+                words.pop()
+            if words and any(w[:1].isupper() for w in words):
+                return " ".join(words)[:120]
+        return None
+
+    def _attribution(self, tok: Token, sent: Span) -> str | None:
+        low = sent.text.lower()
+        for cue in self.cues.attribution:
+            pos = low.find(cue)
+            if pos < 0:
+                continue
+            start_char = sent.start_char + pos + len(cue)
+            window = [a for a in self.actors if a.start >= sent.start and self.doc[a.start].idx >= start_char
+                      and a.start < min(sent.end, tok.i if tok.idx > start_char else sent.end)]
+            people = [a for a in window if a.kind == "person"]
+            pick = (people or window or [None])[0]
+            if pick is not None:
+                return pick.name or pick.text
+        # "X a déclaré que ..." / "X said ...": the event sits under a reporting verb.
+        cur = tok
+        for _ in range(6):
+            if cur.head.i == cur.i:
+                break
+            if cur.dep_ in ("ccomp", "parataxis") and cur.head.lemma_.lower() in self.cues.reporting_verbs:
+                subj, _ = self._subject(cur.head)
+                a = self._actor_in(subj)
+                if a:
+                    return a.name or a.text
+                break
+            cur = cur.head
+        return None
+
+    def _confidence(self, trig: Trigger, exact: bool, source: Actor, target: Actor) -> float:
+        score = 0.45 + (0.25 if exact else 0.0) + (0.1 if trig.pos != "NOUN" else 0.0)
+        score += 0.05 * sum(1 for a in (source, target) if a.kind in ("person", "role"))
+        return round(min(0.95, max(0.1, score)), 2)
+
+    # ---------------------------------------------------------------- merge
+    def _merge(self, events: list[Event]) -> list[Event]:
+        """One event per (type, dyad, compatible date) within the article; details pooled."""
+        merged: list[Event] = []
+        for ev in events:
+            for m in merged:
+                if m.event_type != ev.event_type or _dyad(m) != _dyad(ev):
+                    continue
+                if m.event_date and ev.event_date and not (
+                    m.event_date.startswith(ev.event_date) or ev.event_date.startswith(m.event_date)
+                ):
+                    continue
+                _absorb(m, ev)
+                break
+            else:
+                merged.append(replace(ev))
+        key = self.article.key or article_key(self.doc.text)
+        return [e.finalize(key) for e in merged]
+
+
+def _dyad(e: Event) -> tuple[str, str]:
+    a, b = e.source_country or "", e.target_country or ""
+    if is_symmetric(e.event_type) and b < a:
+        a, b = b, a
+    return a, b
+
+
+def _absorb(into: Event, other: Event) -> None:
+    if other.event_date and (not into.event_date or len(other.event_date) > len(into.event_date)):
+        if not into.event_date or other.event_date.startswith(into.event_date):
+            into.event_date, into.date_precision = other.event_date, other.date_precision
+    for attr in ("context", "attributed_to", "location", "location_country", "source_actor", "target_actor",
+                 "source_role", "target_role"):
+        if getattr(into, attr) is None and getattr(other, attr) is not None:
+            setattr(into, attr, getattr(other, attr))
+    into.confidence = max(into.confidence, other.confidence)

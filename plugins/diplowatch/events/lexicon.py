@@ -1,0 +1,86 @@
+"""Trigger and cue lexicons (events/data/*.yml), loaded once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from diplowatch.nlp.gazetteer import normalize
+
+DATA_DIR = Path(__file__).parent / "data"
+
+
+@dataclass(frozen=True)
+class Trigger:
+    event_type: str
+    lemmas: frozenset[str]
+    pos: str  # VERB or NOUN
+    frame: str
+    reflexive: bool = False
+    needs: frozenset[str] = frozenset()
+    needs_cue: str | None = None
+    needs_pair: bool = False
+    not_before: frozenset[str] = frozenset()
+    preps: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Cues:
+    status: dict[str, frozenset[str]]
+    phrases: dict[str, tuple[str, ...]]
+    phone: tuple[str, ...]
+    negation: frozenset[str]
+    attribution: tuple[str, ...]
+    reporting_verbs: frozenset[str]
+    occasion: tuple[str, ...]
+    demonstratives: frozenset[str]
+    occasions: dict[str, tuple[str, ...]]  # canonical name -> aliases (lower case)
+
+
+def _yaml(name: str) -> Any:
+    return yaml.safe_load((DATA_DIR / name).read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=4)
+def triggers(lang: str) -> dict[str, list[Trigger]]:
+    """lemma -> triggers that use it, in file order."""
+    data = _yaml("triggers.yml").get(lang) or []
+    index: dict[str, list[Trigger]] = {}
+    for row in data:
+        t = Trigger(
+            event_type=row["type"],
+            lemmas=frozenset(normalize(x).lower() for x in row["lemmas"]),
+            pos=row.get("pos", "VERB"),
+            frame=row["frame"],
+            reflexive=bool(row.get("reflexive")),
+            needs=frozenset(normalize(x).lower() for x in row.get("needs") or []),
+            needs_cue=row.get("needs_cue"),
+            needs_pair=bool(row.get("needs_pair")),
+            not_before=frozenset(row.get("not_before") or []),
+            preps=frozenset(row.get("preps") or []),
+        )
+        for lemma in t.lemmas:
+            index.setdefault(lemma, []).append(t)
+    return index
+
+
+@lru_cache(maxsize=4)
+def cues(lang: str) -> Cues:
+    raw = _yaml("cues.yml")
+    data = raw.get(lang) or raw["en"]
+    low = lambda xs: tuple(normalize(x).lower() for x in xs or [])  # noqa: E731
+    return Cues(
+        status={k: frozenset(low(v)) for k, v in (data.get("status") or {}).items()},
+        phrases={k: low(v) for k, v in (data.get("phrases") or {}).items()},
+        phone=low(data.get("phone")),
+        negation=frozenset(low(data.get("negation"))),
+        attribution=low(data.get("attribution")),
+        reporting_verbs=frozenset(low(data.get("reporting_verbs"))),
+        occasion=low(data.get("occasion")),
+        demonstratives=frozenset(low(data.get("demonstratives"))),
+        occasions={name: low(aliases) for name, aliases in (raw.get("occasions") or {}).items()},
+    )

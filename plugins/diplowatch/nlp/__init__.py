@@ -1,0 +1,1 @@
+"""Language tools: spaCy pipelines (loaded once per process), language detection, the actor gazetteer."""

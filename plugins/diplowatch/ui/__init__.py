@@ -1,0 +1,1 @@
+"""The "Diplomatic events" page and its JSON API, served by the Airflow api-server as a plugin."""
