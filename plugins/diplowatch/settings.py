@@ -54,6 +54,7 @@ class HttpSettings:
     obey_robots: bool = True
     allow_hosts: tuple[str, ...] = ()
     robots_ttl_s: float = 86400.0
+    ca_bundle: str | None = None
 
 
 @dataclass(frozen=True)

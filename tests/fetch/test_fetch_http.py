@@ -552,3 +552,25 @@ def test_archive_failure_is_recorded_but_body_returned(
     assert result.ok and result.body == HTML
     assert result.archive_path is None
     assert result.archive_error is not None and "\n" not in result.archive_error
+
+
+# --------------------------------------------------------------------------- decoding helpers
+
+
+def test_decode_content_edge_cases() -> None:
+    from diplowatch.fetch.http import _BodyError, decode_content
+
+    # Two gzip members back to back are one body.
+    assert decode_content(gzip.compress(b"ab") + gzip.compress(b"cd"), "gzip", 100) == b"abcd"
+    # Plain text mislabelled as gzip is tolerated, as browsers do.
+    assert decode_content(b"<rss/>", "gzip", 100) == b"<rss/>"
+    assert decode_content(b"<rss/>", "identity", 100) == b"<rss/>"
+    with pytest.raises(_BodyError, match="corrupt gzip body"):
+        decode_content(
+            b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xff\xff\xff\xff", "gzip", 100
+        )  # bad block type
+    with pytest.raises(_BodyError, match="unsupported content-encoding br"):
+        decode_content(b"\x0b\x02\x80", "br", 100)
+    with pytest.raises(_BodyError, match="larger than 10 bytes after decompression"):
+        decode_content(gzip.compress(b"x" * 11), "gzip", 10)
+    assert decode_content(gzip.compress(b"x" * 10), "gzip", 10) == b"x" * 10

