@@ -16,7 +16,7 @@ from typing import Any
 from diplowatch.fetch.archive import RawArchive
 from diplowatch.fetch.http import FetchRequest, FetchResult, HttpClient
 from diplowatch.parse.articles import ParsedArticle, parse_article
-from diplowatch.parse.dedup import hamming
+from diplowatch.parse.dedup import NEAR_DUPLICATE_BITS, hamming
 from diplowatch.parse.errors import FeedError, ParseError
 from diplowatch.parse.feeds import FeedEntry, parse_feed
 from diplowatch.settings import Settings, get_settings
@@ -24,7 +24,6 @@ from diplowatch.sources.config import Source
 from diplowatch.warehouse import db, load
 
 log = logging.getLogger(__name__)
-NEAR_DUPLICATE_BITS = 3
 
 
 @dataclass
@@ -166,7 +165,7 @@ def _collect(source: Source, state: dict[str, Any], client: HttpClient, settings
 
 
 def _mark_duplicates(conn, rows: list[dict[str, Any]], summary: IngestSummary) -> None:  # type: ignore[no-untyped-def]
-    """Exact copies (same text hash) and near copies (SimHash within 3 bits) point at the first copy."""
+    """Exact copies (same text hash) and near copies (SimHash within NEAR_DUPLICATE_BITS) point at the first copy."""
     if not rows:
         return
     known = load.known_urls(conn, (r["canonical_url"] for r in rows))
