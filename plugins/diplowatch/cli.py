@@ -8,7 +8,7 @@ import logging
 import os
 import sys
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,14 @@ def _iso_date(value: str) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def _iso_datetime(value: str) -> datetime:
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date-time (ISO 8601): {value!r}") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 # ------------------------------------------------------------------ extract
@@ -240,7 +248,14 @@ def cmd_dags(args: argparse.Namespace) -> int:
     """Run one DAG run in this process with dag.test() (Airflow configured by the environment)."""
     from diplowatch.pipeline.demo import run_dag
 
-    state = run_dag(args.dag_id)
+    kwargs: dict[str, Any] = {}
+    if args.no_logical_date:  # as manual and asset-triggered runs are in Airflow 3
+        kwargs["logical_date"] = None
+    elif args.logical_date is not None:  # the same date again reruns the same DAG run
+        kwargs["logical_date"] = args.logical_date
+    if args.mark_success_pattern:
+        kwargs["mark_success_pattern"] = args.mark_success_pattern
+    state = run_dag(args.dag_id, **kwargs)
     print(f"{args.dag_id}: {state}", flush=True)
     return 0 if state.endswith("success") else 1
 
@@ -295,6 +310,13 @@ def build_parser() -> argparse.ArgumentParser:
     dgsub = dg.add_subparsers(dest="dags_command", required=True, parser_class=_Parser)
     dgt = dgsub.add_parser("test", help="one DAG run with dag.test()")
     dgt.add_argument("dag_id", choices=("news_ingest", "event_extract"))
+    when = dgt.add_mutually_exclusive_group()
+    when.add_argument("--logical-date", type=_iso_datetime, metavar="ISO8601",
+                      help="logical date of the run (default: now); the same date again reruns that run")
+    when.add_argument("--no-logical-date", action="store_true",
+                      help="a run without a logical date, like a manual or asset-triggered run in Airflow 3")
+    dgt.add_argument("--mark-success-pattern", metavar="REGEX",
+                     help="task ids to mark successful instead of running (dag.test's mark_success_pattern)")
     dg.set_defaults(func=cmd_dags)
     up = sub.add_parser("up", help="start Airflow (api-server, scheduler, dag-processor, triggerer)")
     up.add_argument("--port", type=int, default=8080)

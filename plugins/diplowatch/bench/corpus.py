@@ -149,11 +149,11 @@ def _leader_pair(rng: random.Random) -> tuple[dict, dict]:
 def _template_paragraph(rng: random.Random, lang: str, diplomatic: bool) -> str:
     lt = _templates()[lang]
     pool = lt["diplomatic"] if diplomatic else lt["other"]
-    n = rng.randint(2, 4)
     # Most sentences of a news paragraph are not events: one diplomatic sentence among ordinary ones.
-    sentences = [_fill(rng.choice(pool if (diplomatic and i == 0) else lt["other"]), rng, lang, _leader_pair(rng))
-                 for i in range(n)]
-    rng.shuffle(sentences)
+    picked = rng.sample(lt["other"], rng.randint(1, 3) if diplomatic else rng.randint(2, 4))
+    if diplomatic:
+        picked.insert(rng.randint(0, len(picked)), rng.choice(pool))
+    sentences = [_fill(t, rng, lang, _leader_pair(rng)) for t in picked]
     return " ".join(sentences)
 
 

@@ -123,7 +123,12 @@ def _bind_roles(doc: Doc, actors: list[Actor], gz: Gazetteer, published: date | 
             after = doc[a.end : min(a.end + 4, sent_end)].text.lower()
             if after.startswith(_FOREIGN_AFFAIRS):
                 a.role, a.end = "foreign_minister", min(a.end + 3, sent_end)
-        # 2. "président de la Chine", "Prime Minister of India", "président de la Commission européenne".
+        # 2. "Estonia's ambassador", "Moscow's envoy"; then "président de la Chine", "Prime Minister of India".
+        if a.country is None and idx > 0 and (idx - 1) not in consumed:
+            b = actors[idx - 1]
+            if b.kind in ("country", "organisation", "capital", "government") and _between(doc, b.end, a.start).strip() in ("'s", "’s"):
+                a.country, a.start = b.country, b.start
+                consumed.add(idx - 1)
         if a.country is None:
             for j in range(idx + 1, min(idx + 3, len(actors))):
                 b = actors[j]
@@ -134,8 +139,19 @@ def _bind_roles(doc: Doc, actors: list[Actor], gz: Gazetteer, published: date | 
                     a.country, a.end = b.country, b.end
                     consumed.add(j)
                     break
+        # 2b. A role phrase with its own complement before the name: « le président du Conseil italien
+        #     Mario Draghi », "the head of the Russian delegation, Vladimir Medinsky".
+        nxt = idx + 1
+        while nxt < len(actors) and nxt not in consumed and actors[nxt].kind == "demonym" and a.country is None:
+            gap = _between(doc, a.end, actors[nxt].start)
+            if len(gap.split()) > 4 or any(p in gap for p in ",;:()"):
+                break
+            a.country, a.end = actors[nxt].country, actors[nxt].end
+            consumed.add(nxt)
+            nxt += 1
         # 3. Apposition with a person: "Le président russe, Vladimir Poutine," / "President Vladimir Putin".
-        for j in (idx + 1, idx - 1):
+        after = next((k for k in range(idx + 1, len(actors)) if k not in consumed), len(actors))
+        for j in (after, idx - 1):
             if not 0 <= j < len(actors) or j in consumed:
                 continue
             b = actors[j]

@@ -345,15 +345,33 @@ class _DocExtraction:
         return out
 
     def _arguments(self, tok: Token, trig: Trigger, sent: Span) -> list[tuple[Actor, Actor, Actor | None, bool]]:
-        """(source, target, location, found-by-parse) for each event this trigger yields."""
+        """(source, target, location, found-by-parse) for each event this trigger yields.
+
+        Coordinated actors multiply events ("France, Germany and Italy condemned …"
+        gives three); a passive or participle with an agent ("was received by Xi",
+        « reçu par le roi », "a deal mediated by Qatar") swaps the roles.
+        """
         frame = trig.frame
         is_verb = trig.pos != "NOUN"
+        deps = self._children_with_case(tok)
+        agent_tok = next((c for c, case in deps if case in _AGENT or c.dep_ == "obl:agent"), None)
         source_tok: Token | None = None
         passive = False
+        patient: Actor | None = None
         if is_verb:
+            participle = ("Part" in tok.morph.get("VerbForm") or tok.tag_ == "VBN") and tok.dep_ in (
+                "acl", "advcl", "amod", "acl:relcl", "relcl", "xcomp", "ccomp", "conj", "ROOT", "dep")
             source_tok, passive = self._subject(tok)
-        deps = self._children_with_case(tok)
-        if not is_verb:
+            if agent_tok is not None and (passive or participle):
+                if source_tok is None and tok.dep_ in ("acl", "amod") and tok.head.i != tok.i:
+                    source_tok = tok.head  # "a deal mediated by Qatar": the noun it describes
+                elif source_tok is None and tok.dep_ == "advcl":
+                    source_tok, _ = self._subject(tok.head)  # « Reçu par le roi, Macron a signé »
+                patient = self._actor_in(source_tok)
+                if patient is None and source_tok is not None and source_tok.pos_ == "PRON":
+                    patient = self._pronoun_referent(source_tok)
+                source_tok, passive = agent_tok, True
+        else:
             for c, case in deps:
                 if case in ("de", "d'", "du", "des", "of", "'s", "by", "par") or c.dep_ in ("poss", "nmod:poss", "amod", "compound"):
                     if self._actor_in(c, allow_weak=False):
@@ -362,29 +380,25 @@ class _DocExtraction:
             if source_tok is None and tok.head.i != tok.i and tok.dep_ in ("obj", "dobj", "nsubj:pass", "nsubjpass", "obl", "obl:arg", "pobj"):
                 head = tok.head if tok.dep_ != "pobj" else tok.head.head
                 if head.lemma_.lower() in _LIGHT_VERBS or tok.dep_ in ("obj", "dobj"):
-                    source_tok, passive = self._subject(head)
+                    source_tok, _ = self._subject(head)
             if source_tok is None:
                 for c in tok.children:
                     if c.dep_ in ("poss", "nmod:poss", "det") and c.lower_ in ("his", "her", "son", "sa", "ses", "leur", "their"):
                         source_tok = c
-        exclude: set[int] = set()
-        agent = None
-        for c, case in deps:
-            if case in _AGENT or c.dep_ in ("obl:agent",):
-                agent = c
         source = self._actor_in(source_tok)
         if source is None and source_tok is not None and source_tok.pos_ == "PRON":
             source = self._pronoun_referent(source_tok)
-        if passive and agent is not None and frame in ("directed", "host", "owner"):
-            patient = source
-            source = self._actor_in(agent)
-            if source and patient:
-                return [(s, p, None, True) for s in self._resolve(source) for p in self._resolve(patient)]
         exact = source is not None
-        if source is None and is_verb:
+        if source is None and is_verb and not passive:
             source = self._root_subject(tok, sent) or self._left_actor(tok, sent)
-        if source is not None:
-            exclude.add(id(source))
+        sources = self._with_conjuncts(source)
+        exclude: set[int] = {id(a) for a in sources}
+
+        if passive and patient is not None and frame in ("directed", "host", "owner", "visit"):
+            targets = self._with_conjuncts(patient)
+            if frame == "visit":  # "was visited by": the patient is the place
+                return [(s, t, t, True) for s in sources for t in targets]
+            return [(s, t, None, True) for s in sources for t in targets]
 
         if frame == "visit":
             place = None
@@ -397,11 +411,11 @@ class _DocExtraction:
             if place is None:
                 place = self._right_place(tok, sent, exclude)
                 exact = False
-            if source is None and not is_verb:
-                source = self._left_actor(tok, sent, exclude={id(place)} if place else set())
-            if source is None or place is None:
+            if not sources and not is_verb:
+                sources = self._with_conjuncts(self._left_actor(tok, sent, exclude={id(place)} if place else set()))
+            if not sources or place is None:
                 return []
-            return [(s, place, place, exact) for s in self._resolve(source)]
+            return [(s, place, place, exact) for s in sources]
 
         if frame == "symmetric":
             return self._symmetric(tok, trig, sent, source, deps, exclude, exact)
@@ -412,29 +426,53 @@ class _DocExtraction:
                 if t.lower_ in _BETWEEN and t.i > tok.i - 2:
                     target = self._first_actor_after(t.i + 1, sent.end, exclude)
                     break
-            if source is None or target is None:
+            if target is None and passive:  # "Israel and Hamas agreed … in a deal mediated by Qatar"
+                target = next((a for a in self.actors if sent.start <= a.start < sent.end and a.strong
+                               and a.country and id(a) not in exclude and a.start < tok.i), None)
+            if not sources or target is None:
                 return []
-            return [(s, target, None, exact) for s in self._resolve(source)]
+            return [(s, t, None, exact) for s in sources for t in self._resolve(target)]
 
-        # host / directed / owner
-        target = None
+        # host / directed / owner: the first candidate that is not the source's own country.
+        own = {s.country for s in sources}
         preps = trig.preps or frozenset()
+        target = None
         for c, case in deps:
             if c.dep_ in ("nsubj", "nsubj:pass", "nsubjpass", "csubj", "punct"):
                 continue
             if c.dep_ in ("obj", "dobj", "iobj", "dative", "obl:arg") or case in preps or case in ("'s",) or (
                 frame == "owner" and case in ("de", "d'", "du", "of")
             ):
-                target = self._actor_in(c, allow_weak=frame != "host", exclude=exclude)
-                if target:
+                cand = self._actor_in(c, allow_weak=frame != "host", exclude=exclude)
+                if cand is not None and cand.country in own:
+                    cand = self._actor_in(c, allow_weak=frame != "host", exclude=exclude | {id(cand)})
+                if cand is not None and cand.country not in own:
+                    target = cand
                     break
         if target is None and frame != "host":
-            target = self._first_actor_after(tok.i + 1, min(sent.end, tok.i + 12), exclude, allow_weak=True)
+            end = min(sent.end, tok.i + 12)
+            skip = set(exclude)
+            while True:
+                cand = self._first_actor_after(tok.i + 1, end, skip, allow_weak=True)
+                if cand is None or cand.country not in own:
+                    target = cand
+                    break
+                skip.add(id(cand))
             exact = False
-        if source is None or target is None:
+        if not sources or target is None:
             return []
-        targets = [target] + self._conjuncts(target, exclude)
-        return [(s, t, None, exact) for s in self._resolve(source) for tg in targets for t in self._resolve(tg)]
+        targets = self._with_conjuncts(target)
+        return [(s, t, None, exact) for s in sources for tg in targets for t in self._resolve(tg)]
+
+    def _with_conjuncts(self, actor: Actor | None) -> list[Actor]:
+        """The actor (pairs resolved) and the actors coordinated with it ("X, Y and Z")."""
+        if actor is None:
+            return []
+        out = self._resolve(actor)
+        if actor.kind != "pair":
+            for other in self._conjuncts(actor, set()):
+                out.extend(r for r in self._resolve(other) if all(r.country != o.country for o in out))
+        return out
 
     def _symmetric(self, tok: Token, trig: Trigger, sent: Span, source: Actor | None, deps, exclude: set[int], exact: bool):  # type: ignore[no-untyped-def]
         parties: list[Actor] = []
