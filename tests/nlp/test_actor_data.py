@@ -80,7 +80,7 @@ ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 PERSON_KEYS = frozenset({"name", "country", "title", "aliases", "roles"})
 ROLE_KEYS = frozenset({"role", "from", "to", "country", "title"})
 COUNTRY_KEYS = frozenset({"names", "capital", "demonyms", "government"})
-ORG_KEYS = frozenset({"code", "names", "seat"})
+ORG_KEYS = frozenset({"code", "names", "seat", "part_of"})
 # Titles that mark a stand-in, who may overlap with the office's holder.
 STAND_IN = re.compile(r"\b(acting|interim|caretaker)\b", re.IGNORECASE)
 

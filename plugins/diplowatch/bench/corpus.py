@@ -4,7 +4,7 @@ Each article recombines paragraphs of the bundled sample pages (data/sample/arti
 text taken out of the HTML by the same parse_article the ingest uses) with sentences
 built from data/templates.yml: diplomatic ones with real leaders, capitals and time
 expressions, and ordinary news sentences with no event in them. Lengths follow a
-clipped log-normal between 300 and 1,200 words (median ~560), close to what news
+clipped log-normal between 300 and 1,200 words (median ~520), close to what news
 sites publish. Article i depends only on the seed and i, so corpus-20 is the first
 20 articles of corpus-1000.
 
@@ -35,7 +35,7 @@ from diplowatch.settings import project_root
 GENERATOR = "diplowatch-bench-corpus/1"  # bump when the generation logic changes
 SEED = 20231017
 MIN_WORDS, MAX_WORDS = 300, 1200
-MEDIAN_WORDS, SIGMA = 560, 0.35
+MEDIAN_WORDS, SIGMA = 520, 0.35
 FIRST_DAY, LAST_DAY = date(2023, 1, 2), date(2025, 8, 29)
 PLACEHOLDER_BASE = "http://diplowatch-sample.invalid"  # SampleServer rewrites it to its own address
 TEMPLATES = Path(__file__).resolve().parent / "data" / "templates.yml"
@@ -187,7 +187,7 @@ def generate_article(i: int, samples: dict[str, list[_Sample]], seed: int = SEED
         elif roll < 0.60:
             para = rng.choice(rng.choice(pool).paragraphs)
         else:
-            para = _template_paragraph(rng, lang, diplomatic=roll < 0.85)
+            para = _template_paragraph(rng, lang, diplomatic=roll < 0.72)
         paragraphs.append(para)
         words += _words(para)
     paragraphs = _trim(paragraphs, max(target, MIN_WORDS))

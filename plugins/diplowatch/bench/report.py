@@ -136,7 +136,7 @@ All figures come from one run of `python -m diplowatch.bench`, on one corpus, on
 one machine. The code is `plugins/diplowatch/bench/`.
 
 - **Corpus.** N articles, alternately English and French, 300–1,200 words each
-  (clipped log-normal, median ~560), generated with a fixed seed from the text of
+  (clipped log-normal, median ~520), generated with a fixed seed from the text of
   the bundled sample pages (`data/sample/articles/`, extracted with
   `parse_article`) recombined with template sentences
   (`plugins/diplowatch/bench/data/templates.yml`): diplomatic sentences with real

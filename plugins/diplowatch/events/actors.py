@@ -78,7 +78,7 @@ def find_actors(doc: Doc, gz: Gazetteer, matchers: tuple[PhraseMatcher, PhraseMa
         text = doc[s:e].text
         if term.kind == "person":
             person = gz.people.get(term.name)
-            actors.append(Actor(s, e, "person", term.code, term.name,
+            actors.append(Actor(s, e, "person", person.country_on(published) if person else term.code, term.name,
                                 person.role_on(published) if person else None, text))
         elif term.kind == "demonym":
             # "les Russes", "the Russians": the nation as a whole acts.
@@ -135,7 +135,9 @@ def _bind_roles(doc: Doc, actors: list[Actor], gz: Gazetteer, published: date | 
                 gap = _between(doc, a.end, b.start).strip()
                 if j in consumed or b.start >= sent_end:
                     break
-                if b.kind in ("country", "organisation", "capital", "government") and gap in _OF[lang]:
+                in_power = a.role == "government" and lang == "fr" and gap.split()[-1:] in (["au"], ["à"], ["en"])
+                if b.kind in ("country", "organisation", "capital", "government") and (gap in _OF[lang] or (
+                        in_power and len(gap.split()) <= 4)):
                     a.country, a.end = b.country, b.end
                     consumed.add(j)
                     break
@@ -167,7 +169,8 @@ def _bind_roles(doc: Doc, actors: list[Actor], gz: Gazetteer, published: date | 
                     consumed.add(j)
                     break
         if a.kind == "role" and a.country and a.role not in ("government", "counterpart", None):
-            holder = gz.holder(a.country, a.role, published)
+            title = "President" if a.text.lower().startswith(("présid", "presid")) else None
+            holder = gz.holder(a.country, a.role, published, title)
             if holder:
                 a.name = holder.name
         if a.kind == "role" and a.name is None and a.country:

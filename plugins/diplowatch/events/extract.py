@@ -355,12 +355,18 @@ class _DocExtraction:
         is_verb = trig.pos != "NOUN"
         deps = self._children_with_case(tok)
         agent_tok = next((c for c, case in deps if case in _AGENT or c.dep_ == "obl:agent"), None)
+        if agent_tok is None and is_verb and ("Part" in tok.morph.get("VerbForm") or tok.tag_ == "VBN"):
+            agent_tok = self._nested_agent(tok)
+        if agent_tok is not None and self._actor_in(agent_tok) is None:
+            agent_tok = None  # "par surprise", "by train": not an agent
         source_tok: Token | None = None
         passive = False
         patient: Actor | None = None
         if is_verb:
-            participle = ("Part" in tok.morph.get("VerbForm") or tok.tag_ == "VBN") and tok.dep_ in (
-                "acl", "advcl", "amod", "acl:relcl", "relcl", "xcomp", "ccomp", "conj", "ROOT", "dep")
+            has_tense_aux = any(c.dep_ in ("aux", "aux:tense") and c.lemma_.lower() in ("avoir", "have")
+                                for c in tok.children)
+            participle = ("Part" in tok.morph.get("VerbForm") or tok.tag_ == "VBN") and not has_tense_aux and (
+                tok.dep_ in ("acl", "advcl", "amod", "acl:relcl", "relcl", "xcomp", "ccomp", "conj", "ROOT", "dep"))
             source_tok, passive = self._subject(tok)
             if agent_tok is not None and (passive or participle):
                 if source_tok is None and tok.dep_ in ("acl", "amod") and tok.head.i != tok.i:
@@ -373,6 +379,8 @@ class _DocExtraction:
                 source_tok, passive = agent_tok, True
         else:
             for c, case in deps:
+                if trig.of_is_target and case in ("de", "d'", "du", "des", "of", "'s"):
+                    continue  # « l'expulsion de l'ambassadeur de France »: whose envoy, not who expels
                 if case in ("de", "d'", "du", "des", "of", "'s", "by", "par") or c.dep_ in ("poss", "nmod:poss", "amod", "compound"):
                     if self._actor_in(c, allow_weak=False):
                         source_tok = c
@@ -385,6 +393,17 @@ class _DocExtraction:
                 for c in tok.children:
                     if c.dep_ in ("poss", "nmod:poss", "det") and c.lower_ in ("his", "her", "son", "sa", "ses", "leur", "their"):
                         source_tok = c
+            if source_tok is None:
+                # « L'UE a adopté son 18e paquet de sanctions contre la Russie »: up through the nouns
+                # to the governing verb, whose subject acts — unless the noun is that subject.
+                cur = tok
+                for _ in range(4):
+                    if cur.head.i == cur.i or cur.dep_ in ("nsubj", "nsubj:pass", "nsubjpass", "csubj", "appos"):
+                        break
+                    cur = cur.head
+                    if cur.pos_ in ("VERB", "AUX"):
+                        source_tok, _ = self._subject(cur)
+                        break
         source = self._actor_in(source_tok)
         if source is None and source_tok is not None and source_tok.pos_ == "PRON":
             source = self._pronoun_referent(source_tok)
@@ -441,7 +460,7 @@ class _DocExtraction:
             if c.dep_ in ("nsubj", "nsubj:pass", "nsubjpass", "csubj", "punct"):
                 continue
             if c.dep_ in ("obj", "dobj", "iobj", "dative", "obl:arg") or case in preps or case in ("'s",) or (
-                frame == "owner" and case in ("de", "d'", "du", "of")
+                (frame == "owner" or trig.of_is_target) and case in ("de", "d'", "du", "des", "of")
             ):
                 cand = self._actor_in(c, allow_weak=frame != "host", exclude=exclude)
                 if cand is not None and cand.country in own:
@@ -463,6 +482,19 @@ class _DocExtraction:
             return []
         targets = self._with_conjuncts(target)
         return [(s, t, None, exact) for s in sources for tg in targets for t in self._resolve(tg)]
+
+    def _nested_agent(self, tok: Token) -> Token | None:
+        """"par X"/"by X" attached lower in the participle's phrase (a frequent parser error)."""
+        for t in tok.subtree:
+            if t.i == tok.i or abs(t.i - tok.i) > 12 or t.dep_ in ("acl:relcl", "relcl", "ccomp", "parataxis"):
+                continue
+            if any(c.dep_ == "case" and c.lower_ in _AGENT for c in t.children) and self.actor_at.get(t.i):
+                return t
+            if t.lower_ in _AGENT and t.dep_ in ("prep", "agent"):
+                obj = next((g for g in t.children if g.dep_ == "pobj"), None)
+                if obj is not None and self._actor_in(obj):
+                    return obj
+        return None
 
     def _with_conjuncts(self, actor: Actor | None) -> list[Actor]:
         """The actor (pairs resolved) and the actors coordinated with it ("X, Y and Z")."""

@@ -26,6 +26,7 @@ class Trigger:
     needs_pair: bool = False
     not_before: frozenset[str] = frozenset()
     preps: frozenset[str] = frozenset()
+    of_is_target: bool = False  # nouns: "de X"/"of X" is who undergoes it (expulsion of X's diplomats)
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ def triggers(lang: str) -> dict[str, list[Trigger]]:
             needs_pair=bool(row.get("needs_pair")),
             not_before=frozenset(row.get("not_before") or []),
             preps=frozenset(row.get("preps") or []),
+            of_is_target=bool(row.get("of_is_target")),
         )
         for lemma in t.lemmas:
             index.setdefault(lemma, []).append(t)

@@ -44,6 +44,8 @@ class RoleSpan:
     role: str
     start: date
     end: date | None
+    country: str | None = None  # the office's country when not the person's (Tusk: EU)
+    title: str | None = None  # "President", "Supreme Leader", "acting President"…
 
     def covers(self, day: date) -> bool:
         return self.start <= day and (self.end is None or day <= self.end)
@@ -54,6 +56,15 @@ class Person:
     name: str
     country: str
     roles: tuple[RoleSpan, ...]
+    title: str | None = None
+
+    def country_on(self, day: date | None) -> str:
+        """The country (or organisation) the person acted for on `day`."""
+        if day is not None:
+            for span in self.roles:
+                if span.covers(day):
+                    return span.country or self.country
+        return self.country
 
     def role_on(self, day: date | None) -> str | None:
         if not self.roles:
@@ -95,8 +106,20 @@ class Gazetteer:
         if exact:
             self.exact_terms.add(surface)
 
-    def holder(self, country: str, role: str, day: date | None) -> Person | None:
-        """Who held `role` for `country` on `day` (the latest holder when day is None)."""
+    def holder(self, country: str, role: str, day: date | None, title: str | None = None) -> Person | None:
+        """Who held `role` for `country` on `day` (the latest holder when day is None).
+
+        `title` ("President") picks, among the country's office holders that day, the one
+        news calls so: « le président iranien » is the elected President, not the Supreme Leader.
+        """
+        if title:
+            for (c, _), spans in self._holders.items():
+                if c != country:
+                    continue
+                for span, person in spans:
+                    t = (span.title or person.title or "").lower()
+                    if t == title.lower() and (span.covers(day) if day else span.end is None):
+                        return person
         spans = self._holders.get((country, role), [])
         if day is None:
             current = [p for s, p in spans if s.end is None]
@@ -189,9 +212,10 @@ def load_gazetteer(lang: str) -> Gazetteer:
         info = info or {}
         cname = gz.country_names.get(code, code)
         gz.country_names.setdefault(code, cname)
-        for loc in LANGS:
+        for loc in text_langs:  # extra names are per language: bare "Congo" is not the same country in both
             for name in (info.get("names") or {}).get(loc, []) or []:
                 add(name, Term("country", code, cname))
+        for loc in LANGS:
             capital = (info.get("capital") or {}).get(loc)
             for cap in [capital] if isinstance(capital, str) else (capital or []):
                 add(cap, Term("capital", code, cname))
@@ -204,7 +228,7 @@ def load_gazetteer(lang: str) -> Gazetteer:
                     gz.add(variant, Term("demonym", code, cname, plural=plural), exact=False)
 
     for org in _load_yaml("organisations.yml") or []:
-        code = org["code"]
+        code = org.get("part_of") or org["code"]  # the Security Council acts as the UN
         names = org.get("names") or {}
         english_name = (names.get("en") or [code])[0]
         gz.country_names.setdefault(code, english_name)
@@ -217,13 +241,14 @@ def load_gazetteer(lang: str) -> Gazetteer:
 
     for entry in _load_yaml("actors.yml") or []:
         roles = tuple(
-            RoleSpan(r["role"], _day(r.get("from")) or date(1900, 1, 1), _day(r.get("to")))
+            RoleSpan(r["role"], _day(r.get("from")) or date(1900, 1, 1), _day(r.get("to")), r.get("country"),
+                     r.get("title"))
             for r in entry.get("roles") or []
         )
-        person = Person(entry["name"], entry["country"], roles)
+        person = Person(entry["name"], entry["country"], roles, entry.get("title"))
         gz.people[person.name] = person
         for span in roles:
-            gz._holders.setdefault((person.country, span.role), []).append((span, person))
+            gz._holders.setdefault((span.country or person.country, span.role), []).append((span, person))
         surfaces = {person.name}
         for loc in LANGS:
             surfaces.update((entry.get("aliases") or {}).get(loc, []) or [])
