@@ -37,6 +37,7 @@ class Route:
     drop: bool = False  # send headers and half the body, then close the connection
     stream: Callable[[], Iterator[bytes]] | None = None  # chunked body of any size, no Content-Length
     conditional: bool = True  # answer If-None-Match with 304
+    on_request: Callable[[], None] | None = None  # runs before the answer (inject a fault elsewhere)
 
 
 class NewsServer:
@@ -73,6 +74,8 @@ class NewsServer:
                     pass
 
             def _answer(self, path: str, route: Route) -> None:
+                if route.on_request is not None:
+                    route.on_request()
                 if route.hang_s:
                     time.sleep(route.hang_s)
                 etag = '"' + hashlib.sha256(route.body).hexdigest()[:16] + '"'

@@ -23,6 +23,8 @@ STRONG_KINDS = frozenset({"person", "country", "capital", "government", "organis
 PLACE_KINDS = frozenset({"country", "capital"})
 _OF = {"fr": ("de", "du", "d'", "des", "de la", "de l'"), "en": ("of", "of the")}
 _FOREIGN_AFFAIRS = ("des affaires étrangères", "des affaires etrangeres")
+_VENUE_NOUNS = frozenset({"summit", "sommet", "forum", "conference", "conférence", "meeting", "réunion", "gathering",
+                          "assemblée", "session", "ministerial", "ministérielle"})
 
 
 @dataclass
@@ -88,7 +90,13 @@ def find_actors(doc: Doc, gz: Gazetteer, matchers: tuple[PhraseMatcher, PhraseMa
         elif term.kind in ("role", "pair", "pronoun"):
             actors.append(Actor(s, e, term.kind, None, None, term.name if term.kind == "role" else None, text))
         else:
-            actors.append(Actor(s, e, term.kind, term.code, term.name, "government", text))
+            # "the G20 summit", « le sommet de l'OTAN »: the organisation names a venue, not an actor.
+            venue = term.kind == "organisation" and (
+                (e < len(doc) and doc[e].lemma_.lower() in _VENUE_NOUNS)
+                or (s >= 2 and doc[s - 2].lemma_.lower() in _VENUE_NOUNS and doc[s - 1].lower_ in ("du", "de", "of", "des"))
+                or (s >= 3 and doc[s - 3].lemma_.lower() in _VENUE_NOUNS and doc[s - 1].lower_ in ("l'", "la", "the"))
+            )
+            actors.append(Actor(s, e, term.kind, term.code, term.name, "government", text, strong=not venue))
     actors = _bind_roles(doc, actors, gz, published)
     _resolve_references(doc, actors)
     return [a for a in actors if a.kind not in ("pronoun", "pair") or a.country or a.pair]

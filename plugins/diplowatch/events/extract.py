@@ -176,6 +176,10 @@ class _DocExtraction:
                 continue
             if t.not_before and self._followed_by(tok, t.not_before):
                 continue
+            if t.needs_object_actor and not any(
+                c.dep_ in ("obj", "dobj") and self._actor_in(c) is not None for c in tok.children
+            ):
+                continue
             out.append(t)
         return out
 
@@ -201,6 +205,8 @@ class _DocExtraction:
         etype = trig.event_type
         if etype == "MEET" and self._phone_cue(tok, sent):
             etype = "PHONE_CALL"
+        elif etype == "MEET" and trig.pos == "NOUN" and self._negotiation_talks(tok):
+            etype = "NEGOTIATE"
         if self._negated(tok):
             return None
         pairs = self._arguments(tok, trig, sent)
@@ -243,6 +249,17 @@ class _DocExtraction:
             )
             events.append(ev)
         return events or None
+
+    def _negotiation_talks(self, tok: Token) -> bool:
+        """"peace talks", "a round of nuclear talks", « pourparlers de paix »: negotiations, not a meeting."""
+        topics = self.cues.negotiation_topics
+        near = [c for c in tok.children if c.dep_ in ("amod", "compound", "nmod", "npadvmod")]
+        if any(c.lemma_.lower() in topics or c.lower_ in topics for c in near):
+            return True
+        if tok.head.lemma_.lower() in ("round", "cycle", "série") and tok.dep_ in ("pobj", "nmod"):
+            return True
+        return any(c.lower_ in ("on", "sur") and any(g.lemma_.lower() in topics for g in c.subtree)
+                   for c in tok.children)
 
     def _negated(self, tok: Token) -> bool:
         neg = self.cues.negation
@@ -363,7 +380,9 @@ class _DocExtraction:
         passive = False
         patient: Actor | None = None
         if is_verb:
-            has_tense_aux = any(c.dep_ in ("aux", "aux:tense") and c.lemma_.lower() in ("avoir", "have")
+            # « est arrivé », « s'est rendu » (être + participle) are tenses, not passives: spaCy's
+            # French models say aux:tense there and aux:pass for a real passive.
+            has_tense_aux = any(c.dep_ == "aux:tense" or (c.dep_ == "aux" and c.lemma_.lower() == "have")
                                 for c in tok.children)
             participle = ("Part" in tok.morph.get("VerbForm") or tok.tag_ == "VBN") and not has_tense_aux and (
                 tok.dep_ in ("acl", "advcl", "amod", "acl:relcl", "relcl", "xcomp", "ccomp", "conj", "ROOT", "dep"))
@@ -463,11 +482,18 @@ class _DocExtraction:
                 (frame == "owner" or trig.of_is_target) and case in ("de", "d'", "du", "des", "of")
             ):
                 cand = self._actor_in(c, allow_weak=frame != "host", exclude=exclude)
+                if frame == "host" and cand is not None and cand.role == "government" and cand.kind == "role":
+                    cand = None  # "welcomed the Turkish parliament's vote": not a guest
                 if cand is not None and cand.country in own:
                     cand = self._actor_in(c, allow_weak=frame != "host", exclude=exclude | {id(cand)})
                 if cand is not None and cand.country not in own:
                     target = cand
                     break
+        if target is None and frame == "host":
+            # "Merz a reçu mercredi Volodymyr Zelensky" (the guest parsed as an apposition)
+            target = next((a for a in self.actors if tok.i < a.start <= tok.i + 6 and a.start < sent.end
+                           and a.kind in ("person", "role") and a.strong and a.country not in own), None)
+            exact = False
         if target is None and frame != "host":
             end = min(sent.end, tok.i + 12)
             skip = set(exclude)
@@ -486,7 +512,15 @@ class _DocExtraction:
     def _nested_agent(self, tok: Token) -> Token | None:
         """"par X"/"by X" attached lower in the participle's phrase (a frequent parser error)."""
         for t in tok.subtree:
-            if t.i == tok.i or abs(t.i - tok.i) > 12 or t.dep_ in ("acl:relcl", "relcl", "ccomp", "parataxis"):
+            if t.i == tok.i or abs(t.i - tok.i) > 12:
+                continue
+            up, inside_clause = t.head, False
+            while up.i != tok.i and up.head.i != up.i:
+                if up.pos_ in ("VERB", "AUX"):
+                    inside_clause = True  # "…, où il a été reçu par Xi": another clause's agent
+                    break
+                up = up.head
+            if inside_clause:
                 continue
             if any(c.dep_ == "case" and c.lower_ in _AGENT for c in t.children) and self.actor_at.get(t.i):
                 return t
@@ -517,6 +551,8 @@ class _DocExtraction:
                 continue
             if case in _WITH or c.dep_ in ("obj", "dobj", "obl:arg", "conj", "obl", "nmod", "pobj", "iobj"):
                 other = self._actor_in(c, exclude={id(p) for p in parties} | exclude)
+                if other is not None and other.is_place and case in _PLACE_PREPS:
+                    continue  # "met in Abu Dhabi": where, not with whom
                 if other:
                     parties.extend(self._resolve(other))
                     if len({p.country for p in parties}) >= 2:
@@ -540,6 +576,22 @@ class _DocExtraction:
         for p in parties:
             if p.country and all(p.country != d.country for d in distinct):
                 distinct.append(p)
+        if len(distinct) < 2 and trig.pos == "NOUN":
+            # « lors d'un entretien téléphonique », "during a phone call": the parties are the
+            # governing verb's subject and object.
+            verb = tok.head
+            while verb.pos_ not in ("VERB", "AUX") and verb.head.i != verb.i:
+                verb = verb.head
+            if verb.pos_ in ("VERB", "AUX") and verb.i != tok.i:
+                subj, _ = self._subject(verb)
+                around = [self._actor_in(subj)] + [self._actor_in(c) for c, case in self._children_with_case(verb)
+                                                   if c.dep_ in ("obj", "dobj", "iobj") or case in _WITH]
+                for a in around:
+                    for r in self._resolve(a):
+                        if all(r.country != d.country for d in distinct):
+                            distinct.append(r)
+            if len(distinct) < 2 or trig.needs_party:
+                return [] if len(distinct) < 2 else [(distinct[0], distinct[1], None, False)]
         if len(distinct) < 2:
             if trig.needs_pair:
                 return []
@@ -554,14 +606,9 @@ class _DocExtraction:
         return [(distinct[0], distinct[1], None, exact)]
 
     def _conjuncts(self, actor: Actor, exclude: set[int]) -> list[Actor]:
-        head = self.doc[actor.start]
-        root = head
-        for t in self.doc[actor.start : actor.end]:
-            if t.head.i < actor.start or t.head.i >= actor.end:
-                root = t
         out = []
-        for c in root.children:
-            if c.dep_ == "conj":
+        for c in (c for t in self.doc[actor.start : actor.end] for c in t.children):
+            if c.dep_ == "conj" and not actor.start <= c.i < actor.end:
                 a = self._actor_in(c, exclude=exclude | {id(actor)})
                 if a and a is not actor:
                     out.append(a)

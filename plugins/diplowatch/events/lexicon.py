@@ -24,6 +24,8 @@ class Trigger:
     needs: frozenset[str] = frozenset()
     needs_cue: str | None = None
     needs_pair: bool = False
+    needs_party: bool = False
+    needs_object_actor: bool = False  # "Biden called Xi" (a call) vs "what Delhi called Operation Dost"  # nouns: both parties must come from the phrase or its verb, not the sentence
     not_before: frozenset[str] = frozenset()
     preps: frozenset[str] = frozenset()
     of_is_target: bool = False  # nouns: "de X"/"of X" is who undergoes it (expulsion of X's diplomats)
@@ -40,6 +42,7 @@ class Cues:
     occasion: tuple[str, ...]
     demonstratives: frozenset[str]
     occasions: dict[str, tuple[str, ...]]  # canonical name -> aliases (lower case)
+    negotiation_topics: frozenset[str] = frozenset()
 
 
 def _yaml(name: str) -> Any:
@@ -61,6 +64,8 @@ def triggers(lang: str) -> dict[str, list[Trigger]]:
             needs=frozenset(normalize(x).lower() for x in row.get("needs") or []),
             needs_cue=row.get("needs_cue"),
             needs_pair=bool(row.get("needs_pair")),
+            needs_party=bool(row.get("needs_party")),
+            needs_object_actor=bool(row.get("needs_object_actor")),
             not_before=frozenset(row.get("not_before") or []),
             preps=frozenset(row.get("preps") or []),
             of_is_target=bool(row.get("of_is_target")),
@@ -85,4 +90,5 @@ def cues(lang: str) -> Cues:
         occasion=low(data.get("occasion")),
         demonstratives=frozenset(low(data.get("demonstratives"))),
         occasions={name: low(aliases) for name, aliases in (raw.get("occasions") or {}).items()},
+        negotiation_topics=frozenset(low(data.get("negotiation_topics"))),
     )
