@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
@@ -49,8 +50,12 @@ _SPORT = frozenset({
     "match", "matchs", "championnat", "coupe", "mondial", "but", "buts", "score", "stade", "football",
     "rugby", "tennis", "basket", "finale", "demi-finale", "ligue", "sélection", "olympique", "tournoi",
     "league", "cup", "goal", "goals", "stadium", "tournament", "championship", "semi-final", "quarter-final",
-    "striker", "midfielder", "coach", "squad", "club", "équipe", "attaquant", "entraîneur", "victoire", "défaite",
+    "striker", "midfielder", "coach", "squad", "attaquant", "entraîneur", "footballeur", "footballer",
+    "victoire", "défaite", "victory", "defeat", "beat", "battu", "équipe", "team", "club",
 })
+
+
+_SCORE = re.compile(r"\b\d{1,2}\s*(?:-|–|à)\s*\d{1,2}\b(?!\s*(?:%|h|ans|mois|jours|years|months|days|percent|per))")
 
 
 @dataclass(frozen=True)
@@ -144,7 +149,9 @@ class _DocExtraction:
         for sent in self.doc.sents:
             sent_actors = [a for a in self.actors if sent.start <= a.start < sent.end]
             low = sent.text.lower()
-            sporty = sum(1 for t in sent if t.lower_ in _SPORT) >= 1
+            # Sports pages read like diplomacy ("France host England"): two sports words, or a score.
+            cues = sum(1 for t in sent if t.lower_ in _SPORT)
+            sporty = cues >= 2 or (cues == 1 and bool(_SCORE.search(sent.text)))
             if sent_actors and not sporty:
                 for tok in sent:
                     for trig in self._triggers_for(tok, sent, low):

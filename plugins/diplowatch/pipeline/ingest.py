@@ -90,21 +90,35 @@ def ingest_source(source: Source, run_key: str, settings: Settings | None = None
         state = load.source_state(conn, source.name)
     client = _client(settings)
     try:
-        rows, entries_by_url = _collect(source, state, client, settings, summary, db_url)
+        rows, entries_by_url, feed_state = _collect(source, state, client, settings, summary, db_url)
     finally:
         client.close()
     with db.connection(db_url) as conn:
         _mark_duplicates(conn, rows, summary)
         summary.new = load.upsert_articles(conn, rows)
         load.record_fetch_errors(conn, run_key, summary.errors)
+        # The feed's validators commit with its articles: saved earlier, a run dying before this
+        # point would leave the next run a 304 and the articles never stored.
+        if feed_state is not None:
+            load.save_source_state(conn, source.name, **feed_state)
     summary.seconds = time.perf_counter() - started
     del entries_by_url
     return summary
 
 
+def _retry_may_help(res: FetchResult) -> bool:
+    """False for failures that fetching again will not fix: a 4xx, or refused before any request
+    (SSRF guard, robots.txt, malformed URL). Network errors, timeouts, 5xx and 429 may pass later."""
+    if res.attempts == 0:
+        return False
+    return res.status is None or res.status >= 500 or res.status == 429
+
+
 def _collect(source: Source, state: dict[str, Any], client: HttpClient, settings: Settings,
-             summary: IngestSummary, db_url: str | None) -> tuple[list[dict[str, Any]], dict[str, FeedEntry]]:
+             summary: IngestSummary, db_url: str | None
+             ) -> tuple[list[dict[str, Any]], dict[str, FeedEntry], dict[str, Any] | None]:
     feed_ok = True
+    feed_state: dict[str, Any] | None = None
     entries: list[FeedEntry] = []
     if source.kind == "page":
         entries = [FeedEntry(url=source.url, title=None, published=None, summary=None, guid=None)]
@@ -128,10 +142,8 @@ def _collect(source: Source, state: dict[str, Any], client: HttpClient, settings
                 feed_ok = False
                 summary.feed_status = "failed"
                 summary.errors.append(_error(source.name, source.url, "feed", str(exc)))
-        with db.connection(db_url) as conn:
-            load.save_source_state(conn, source.name, ok=feed_ok, status=res.status, etag=res.etag,
-                                   last_modified=res.last_modified,
-                                   error=summary.errors[-1]["error"] if not feed_ok else None)
+        feed_state = {"ok": feed_ok, "status": res.status, "etag": res.etag, "last_modified": res.last_modified,
+                      "error": summary.errors[-1]["error"] if not feed_ok else None}
     summary.entries = len(entries)
     by_url: dict[str, FeedEntry] = {}
     for e in entries:
@@ -139,7 +151,11 @@ def _collect(source: Source, state: dict[str, Any], client: HttpClient, settings
     with db.connection(db_url) as conn:
         known = load.known_urls(conn, by_url)
     summary.already_known = len(known)
-    todo = [u for u in by_url if u not in known][: settings.ingest.max_articles_per_source]
+    unseen = [u for u in by_url if u not in known]
+    todo = unseen[: settings.ingest.max_articles_per_source]
+    # The feed is done with when every entry is stored or failed for good. Until then its old
+    # validators stay, so that the next run gets the whole feed again rather than a 304.
+    complete = len(unseen) == len(todo)
     trusted = source.kind == "page"
     results = client.fetch_many([FetchRequest(url=u, trusted=trusted) for u in todo])
     rows: list[dict[str, Any]] = []
@@ -147,6 +163,7 @@ def _collect(source: Source, state: dict[str, Any], client: HttpClient, settings
     for url, res in zip(todo, results, strict=True):
         if res.error or not res.ok or res.not_modified:
             summary.errors.append(_error(source.name, url, "page", res.error or f"HTTP {res.status}", res.attempts))
+            complete = complete and not _retry_may_help(res)
             continue
         summary.fetched += 1
         if res.archive_error:
@@ -161,7 +178,9 @@ def _collect(source: Source, state: dict[str, Any], client: HttpClient, settings
             continue
         seen_canonical.add(art.canonical_url)
         rows.append(_article_row(source, art, by_url.get(url), res))
-    return rows, by_url
+    if feed_state is not None and not complete:
+        feed_state.update(etag=state.get("etag"), last_modified=state.get("last_modified"))
+    return rows, by_url, feed_state
 
 
 def _mark_duplicates(conn, rows: list[dict[str, Any]], summary: IngestSummary) -> None:  # type: ignore[no-untyped-def]

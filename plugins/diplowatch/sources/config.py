@@ -57,11 +57,15 @@ def load_sources(path: Path | None = None, groups: set[str] | None = None) -> tu
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise SourceConfigError(f"{path}: {exc}") from exc
+    if not isinstance(raw, dict) or not isinstance(raw.get("sources") or [], list):
+        raise SourceConfigError(f"{path}: expected a mapping with a list under 'sources:'")
     groups = groups if groups is not None else active_groups()
     sources: list[Source] = []
     skipped: list[str] = []
     seen: set[str] = set()
     for i, item in enumerate(raw.get("sources") or []):
+        if not isinstance(item, dict):
+            raise SourceConfigError(f"{path}: source #{i + 1}: expected a mapping (name:, url:, ...)")
         try:
             src = Source(
                 name=str(item["name"]),
