@@ -287,6 +287,10 @@ class PgProxy:
     def down(self) -> None:
         """Stop listening: new connections are refused (ECONNREFUSED), as with a stopped server."""
         if self._listener is not None:
+            try:
+                self._listener.shutdown(socket.SHUT_RDWR)  # wakes the blocked accept() and stops listening
+            except OSError:
+                pass
             self._listener.close()
             self._listener = None
 

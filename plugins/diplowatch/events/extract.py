@@ -326,6 +326,16 @@ class _DocExtraction:
     def _subject(self, tok: Token) -> tuple[Token | None, bool]:
         """(subject token, passive?) for a verb, climbing xcomp/conj/aux chains."""
         cur = tok
+        gerund = ("Pres" in tok.morph.get("Tense") and "Part" in tok.morph.get("VerbForm")) or tok.tag_ == "VBG"
+        if gerund and tok.dep_ in ("acl", "advcl", "conj") and not any(
+            c.dep_.startswith("nsubj") for c in tok.children
+        ):
+            # « …, accusant Kiev de … », "…, accusing Moscow of …": the main clause's subject acts.
+            up = tok.head
+            while up.pos_ not in ("VERB", "AUX") and up.head.i != up.i:
+                up = up.head
+            if up.pos_ in ("VERB", "AUX") and up.i != tok.i:
+                cur = up
         for _ in range(4):
             passive = any(c.dep_ in ("aux:pass", "auxpass", "nsubj:pass", "nsubjpass") for c in cur.children)
             for c in cur.children:
