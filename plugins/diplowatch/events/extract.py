@@ -38,6 +38,7 @@ _REFLEXIVE = frozenset({"se", "s'", "me", "m'", "nous", "vous", "te", "t'"})
 _PLACE_PREPS = frozenset({"en", "à", "au", "aux", "in", "to", "at", "into", "vers", "dans", "pour", "for", "chez"})
 _WITH = frozenset({"avec", "with", "et", "and"})
 _BETWEEN = frozenset({"entre", "between"})
+_PLURAL_PRONOUNS = frozenset({"ils", "elles", "they"})
 _AGENT = frozenset({"par", "by"})
 _LIGHT_VERBS = frozenset({
     "effectuer", "entamer", "achever", "avoir", "tenir", "faire", "mener", "conclure", "terminer", "poursuivre",
@@ -135,6 +136,7 @@ class _DocExtraction:
         self.article = article
         self.published = article.published
         self.actors = find_actors(doc, gz, matchers, article.published)
+        self._so_far: list[Event] = []
         self.actor_at: dict[int, Actor] = {}
         for actor in self.actors:
             for i in range(actor.start, actor.end):
@@ -155,6 +157,7 @@ class _DocExtraction:
             if sent_actors and not sporty:
                 for tok in sent:
                     for trig in self._triggers_for(tok, sent, low):
+                        self._so_far = events
                         found = self._event(tok, trig, sent, events)
                         if found is not None:
                             events.extend(found)
@@ -194,7 +197,7 @@ class _DocExtraction:
         window = self.doc[max(tok.sent.start, tok.i - 2) : min(tok.sent.end, tok.i + 7)]
         if any(t.lemma_.lower() in lemmas or t.lower_ in lemmas for t in window if t.i != tok.i):
             return True
-        return any(t.lemma_.lower() in lemmas for t in tok.subtree if t.i != tok.i and abs(t.i - tok.i) < 12)
+        return any(t.lemma_.lower() in lemmas for t in tok.subtree if t.i != tok.i and abs(t.i - tok.i) < 25)
 
     def _followed_by(self, tok: Token, words: frozenset[str]) -> bool:
         nxt = self.doc[tok.i + 1 : min(tok.sent.end, tok.i + 6)]
@@ -441,7 +444,9 @@ class _DocExtraction:
                         source_tok, _ = self._subject(cur)
                         break
         source = self._actor_in(source_tok)
-        if source is None and source_tok is not None and source_tok.pos_ == "PRON":
+        if source is None and source_tok is not None and source_tok.lower_ in _PLURAL_PRONOUNS:
+            source = self._plural_antecedent(source_tok)
+        elif source is None and source_tok is not None and source_tok.pos_ == "PRON":
             source = self._pronoun_referent(source_tok)
         exact = source is not None
         if source is None and is_verb and not passive:
@@ -521,6 +526,12 @@ class _DocExtraction:
                     break
                 skip.add(id(cand))
             exact = False
+        if target is None and trig.event_type == "ACCEPT_INVITATION":
+            # "…invited him to London. Trump accepted the invitation": whose invitation was said before.
+            for ev in reversed(self._so_far):
+                if ev.event_type == "INVITE" and ev.target_country in own and ev.source_country:
+                    target = Actor(tok.i, tok.i + 1, "country", ev.source_country, ev.source_actor, ev.source_role)
+                    break
         if not sources or target is None:
             return []
         targets = self._with_conjuncts(target)
@@ -665,6 +676,20 @@ class _DocExtraction:
                 if not_country and a.country == not_country:
                     continue
                 return a
+        return None
+
+    def _plural_antecedent(self, tok: Token) -> Actor | None:
+        """« …sont arrivés à Damas, où ils ont rencontré… »: "ils" is the main clause's (coordinated) subject."""
+        root = tok.sent.root
+        if root.i < tok.i and tok.head.i != root.i:
+            subj, _ = self._subject(root)
+            found = self._actor_in(subj)
+            if found is not None:
+                return found
+        prev_sents = [s for s in self.doc.sents if s.end <= tok.sent.start]
+        if prev_sents:
+            subj, _ = self._subject(prev_sents[-1].root)
+            return self._actor_in(subj)
         return None
 
     def _pronoun_referent(self, tok: Token) -> Actor | None:
