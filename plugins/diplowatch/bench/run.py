@@ -68,7 +68,19 @@ def _corpus_stats(corpus: Sequence, generator: str) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; 0 = valid figures, 1 = invalid figures or a failed stage, 2 = bad arguments."""
     args = build_parser().parse_args(argv)
+    try:
+        return _run(args, argv)
+    except KeyboardInterrupt:
+        print("bench: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a failed stage: say which and why in a few lines, no figures
+        print(f"bench: FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace, argv: list[str] | None) -> int:
     n = args.articles or (QUICK_ARTICLES if args.quick else DEFAULT_ARTICLES)
     if n < 2:
         print("bench: --articles must be at least 2 (one English, one French)", file=sys.stderr)
@@ -93,12 +105,26 @@ def main(argv: list[str] | None = None) -> int:
     info = machine.machine_info()
     clock(f"{n} articles{' (quick)' if args.quick else ''}; {info['nproc']} CPUs, load average "
           f"{info['loadavg_start']}; workdir {workdir}")
+    stages: dict[str, float] = {}
+    mark = clock.elapsed()
+
+    def stage_done(name: str) -> None:
+        nonlocal mark
+        stages[name] = clock.elapsed() - mark
+        mark = clock.elapsed()
+
     corpus, reused = corpus_mod.load_or_generate(n, workdir)
     stats = _corpus_stats(corpus, corpus_mod.generator_version())
     clock(f"corpus: {stats['en']} en + {stats['fr']} fr articles, {stats['words']:,} words "
           f"({'reused' if reused else 'generated'} {workdir / f'corpus-{n}.jsonl'})")
+    stage_done("corpus")
 
     extract = measure_extraction(corpus, reps, clock)
+    stage_done("extraction")
+    # What is left: the DAG run extracts the corpus once more (plus models, GX, Airflow start-up), the
+    # load and the ingest scale with N. A rough projection, so that the operator knows what is coming.
+    projected = clock.elapsed() + 1.5 * min(extract.ours_s) + 0.05 * n + 60
+    clock(f"extract: done; whole run projected at roughly {projected / 60:.0f} min")
     problems: list[str] = []
     if extract.failures:
         problems.append(f"the extractor failed on {extract.failures} of {n} articles (it logs the error and "
@@ -108,16 +134,19 @@ def main(argv: list[str] | None = None) -> int:
     server = open_server(workdir)
     try:
         pg_version = server.server_version()
-        clock(f"PostgreSQL {pg_version} ({'embedded, ' + str(server.embedded_pgdata) if server.embedded_pgdata else 'DIPLOWATCH_DB_URL server'}), "
-              f"database {server.dbname}")
+        where = f"embedded, {server.embedded_pgdata}" if server.embedded_pgdata else "the DIPLOWATCH_DB_URL server"
+        clock(f"PostgreSQL {pg_version} ({where}), database {server.dbname}")
         load = measure_load(server.fresh_database(), corpus, extract.pairs,
                             QUICK_MIN_LOAD_ROWS if args.quick else MIN_LOAD_ROWS, reps, clock)
+        stage_done("load")
         if not extract.pairs:
             problems.append("no events were extracted, so nothing was loaded (load_ratio=0)")
         e2e = measure_e2e(server, corpus, workdir, home, clock)
+        stage_done("e2e")
         if e2e.extraction_failures:
             problems.append(f"the extractor failed on {e2e.extraction_failures} articles inside the DAG run")
         ingest = measure_ingest(server.fresh_database(), corpus, clock)
+        stage_done("ingest")
         if ingest.errors:
             problems.append(f"the ingest had {ingest.errors} errors, first: {ingest.first_error}")
     finally:
@@ -127,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     info["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
     res = BenchResults(command=command, quick=args.quick, started=started, seconds=clock.elapsed(), articles=n,
                        corpus=stats, extract=extract, load=load, e2e=e2e, ingest=ingest, machine=info,
-                       versions=machine.versions(extract.models, pg_version), reps=reps, problems=problems)
+                       versions=machine.versions(extract.models, pg_version), reps=reps, stages=stages,
+                       problems=problems)
     write_json(res, workdir / f"results-{n}.json")
     write_docs = not args.no_docs and (args.write_docs or not args.quick)
     if write_docs:

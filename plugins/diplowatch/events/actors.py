@@ -23,6 +23,8 @@ STRONG_KINDS = frozenset({"person", "country", "capital", "government", "organis
 PLACE_KINDS = frozenset({"country", "capital"})
 _OF = {"fr": ("de", "du", "d'", "des", "de la", "de l'"), "en": ("of", "of the")}
 _FOREIGN_AFFAIRS = ("des affaires étrangères", "des affaires etrangeres")
+# Roles one person holds at a time: "the Russian president" names him; "Russian diplomats" name no one.
+_SINGLE_HOLDER_ROLES = frozenset({"head_of_state", "head_of_government", "foreign_minister", "defence_minister"})
 _VENUE_NOUNS = frozenset({"summit", "sommet", "forum", "conference", "conférence", "meeting", "réunion", "gathering",
                           "assemblée", "session", "ministerial", "ministérielle"})
 
@@ -39,6 +41,7 @@ class Actor:
     pair: tuple[Actor, Actor] | None = None
     strong: bool = True
     resolved_from: Actor | None = field(default=None, repr=False)
+    siblings: list[Actor] = field(default_factory=list, repr=False)  # coordinated demonyms on one role noun
 
     @property
     def is_place(self) -> bool:
@@ -125,6 +128,18 @@ def _bind_roles(doc: Doc, actors: list[Actor], gz: Gazetteer, published: date | 
             if b.kind == "demonym" and len(gap.split()) <= 1 and "," not in gap:
                 a.country, a.start, a.end = b.country, min(a.start, b.start), max(a.end, b.end)
                 consumed.add(j)
+                # "Russian and Ukrainian delegations", « les délégations ukrainienne et américaine »
+                k = j - 1 if j < idx else j + 1
+                while 0 <= k < len(actors) and k not in consumed and actors[k].kind == "demonym":
+                    c = actors[k]
+                    link = _between(doc, c.end, b.start) if k < j else _between(doc, b.end, c.start)
+                    if link.strip() not in ("and", "et", ",", "or", "ou"):
+                        break
+                    a.siblings.append(Actor(c.start, c.end, "role", c.country, gz.country_names.get(c.country or ""),
+                                            a.role, c.text))
+                    consumed.add(k)
+                    b = c
+                    k = k - 1 if k < idx else k + 1
                 break
         # "ministre russe des Affaires étrangères"
         if a.role in ("government", "head_of_government") and a.country and lang == "fr":
@@ -176,7 +191,7 @@ def _bind_roles(doc: Doc, actors: list[Actor], gz: Gazetteer, published: date | 
                         a.role = b.role
                     consumed.add(j)
                     break
-        if a.kind == "role" and a.country and a.role not in ("government", "counterpart", None):
+        if a.kind == "role" and a.country and a.role in _SINGLE_HOLDER_ROLES and not a.text.lower().endswith("s"):
             title = "President" if a.text.lower().startswith(("présid", "presid")) else None
             holder = gz.holder(a.country, a.role, published, title)
             if holder:

@@ -451,6 +451,8 @@ class _DocExtraction:
         exact = source is not None
         if source is None and is_verb and not passive:
             source = self._root_subject(tok, sent) or self._left_actor(tok, sent)
+        elif source is None and not is_verb and tok.dep_ in ("obj", "dobj", "pobj", "obl", "obl:arg", "nmod"):
+            source = self._root_subject(tok, sent)
         sources = self._with_conjuncts(source)
         exclude: set[int] = {id(a) for a in sources}
 
@@ -563,6 +565,7 @@ class _DocExtraction:
         if actor is None:
             return []
         out = self._resolve(actor)
+        out.extend(sib for sib in actor.siblings if all(sib.country != o.country for o in out))
         if actor.kind != "pair":
             for other in self._conjuncts(actor, set()):
                 out.extend(r for r in self._resolve(other) if all(r.country != o.country for o in out))
@@ -571,9 +574,7 @@ class _DocExtraction:
     def _symmetric(self, tok: Token, trig: Trigger, sent: Span, source: Actor | None, deps, exclude: set[int], exact: bool):  # type: ignore[no-untyped-def]
         parties: list[Actor] = []
         if source is not None:
-            parties.extend(self._resolve(source))
-            if source.kind != "pair":
-                parties.extend(self._conjuncts(source, set()))
+            parties.extend(self._with_conjuncts(source))
         for c, case in deps:
             if c.dep_ in ("nsubj", "punct"):
                 continue

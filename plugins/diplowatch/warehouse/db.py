@@ -103,7 +103,10 @@ def connection(url: str | None = None) -> Iterator[psycopg2.extensions.connectio
         yield conn
         conn.commit()
     except BaseException:
-        conn.rollback()
+        try:
+            conn.rollback()
+        except psycopg2.Error:
+            pass  # the session is gone (killed, network cut): the server rolled back; keep the real error
         raise
     finally:
         conn.close()
