@@ -107,6 +107,12 @@ def measure_extraction(corpus: Sequence[BenchArticle], reps: int, progress: Prog
     extract_log.propagate = False  # one summary line instead of a traceback per document
 
     extractor = Extractor(batch_size=s.batch_size)  # what pipeline.extract.extractor() builds for the DAG
+    # The baseline pipes with the n_process the Extractor really uses: today it never passes one to
+    # nlp.pipe (so 1), whatever extract.n_process says; should it start to, this follows.
+    n_process = int(getattr(extractor, "n_process", 1))
+    if n_process != s.n_process:
+        progress(f"extract: note: config says n_process={s.n_process} but the Extractor pipes with "
+                 f"{n_process}; the baseline uses {n_process} too")
     inputs = _inputs(corpus)
     by_lang = {lang: [a.text for a in corpus if a.lang == lang] for lang in langs}
 
@@ -121,10 +127,10 @@ def measure_extraction(corpus: Sequence[BenchArticle], reps: int, progress: Prog
     warm = [x for lang in langs for x in [i for i in inputs if i.lang == lang][:4]]
     list(extractor.extract_many(warm))
     for lang in langs:
-        for _ in base[lang].pipe(by_lang[lang][:4], batch_size=s.batch_size, n_process=s.n_process):
+        for _ in base[lang].pipe(by_lang[lang][:4], batch_size=s.batch_size, n_process=n_process):
             pass
     result = ExtractMeasure(
-        articles=len(corpus), words=sum(a.words for a in corpus), batch_size=s.batch_size, n_process=s.n_process,
+        articles=len(corpus), words=sum(a.words for a in corpus), batch_size=s.batch_size, n_process=n_process,
         models=models, ours_components={lang: list(get_pipeline(lang).pipe_names) for lang in langs},
         base_components={lang: list(base[lang].pipe_names) for lang in langs},
     )
@@ -142,7 +148,7 @@ def measure_extraction(corpus: Sequence[BenchArticle], reps: int, progress: Prog
         gc.collect()
         t0 = time.perf_counter()
         for lang in langs:
-            for _ in base[lang].pipe(by_lang[lang], batch_size=s.batch_size, n_process=s.n_process):
+            for _ in base[lang].pipe(by_lang[lang], batch_size=s.batch_size, n_process=n_process):
                 pass
         result.base_s.append(time.perf_counter() - t0)
         progress(f"extract: bare spaCy run {rep}/{reps}: {result.base_s[-1]:.1f}s "

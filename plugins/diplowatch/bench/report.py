@@ -50,7 +50,7 @@ class BenchResults:
         x, ld, e, g = self.extract, self.load, self.e2e, self.ingest
         langs = ", ".join(f"{k}: {v}" for k, v in x.models.items())
         e2e_how = (f"{e.articles} articles ÷ {e.wall_s:.1f}s wall time of the event_extract dag.test() child; "
-                   f"{e.batches} mapped batches")
+                   f"{e.batches} mapped batch(es)")
         if e.dagrun_s is not None and e.startup_s is not None:
             e2e_how += f" (DAG run {e.dagrun_s:.1f}s, process start and Airflow import {e.startup_s:.1f}s)"
         rows = [
@@ -158,7 +158,8 @@ one machine. The code is `plugins/diplowatch/bench/`.
 - **extract_ratio** = articles/s of `Extractor().extract_many` (text → event
   records: parse, actors, all rules, dates, merge) ÷ articles/s of bare
   `spacy.load(name).pipe` with the same model names, the same language split,
-  the same `batch_size` and `n_process` (from `config/diplowatch.yml`), and every
+  the same `batch_size` (from `config/diplowatch.yml`) and `n_process` (the one
+  the Extractor uses: 1), and every
   component the model enables by default (diplowatch itself excludes `ner`,
   which it does not use — part of why it can be faster than the baseline).
   Models are loaded and a few documents of each language go through both
@@ -172,7 +173,7 @@ one machine. The code is `plugins/diplowatch/bench/`.
   corpus articles inserted first (foreign keys). Both sides get the rows in the
   DAG's batches (the events of 256 consecutive articles) with one commit per
   batch. When the extraction gives fewer rows than the minimum for a stable
-  timing (20,000; 2,000 with `--quick`), the events are copied with distinct
+  timing (10,000; 2,000 with `--quick`), the events are copied with distinct
   ids and their dates and publication moved back one year per copy, so each
   copy founds its own events instead of merging into the original's.
   Events and mentions are emptied between runs.

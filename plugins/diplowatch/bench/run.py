@@ -22,7 +22,7 @@ from diplowatch.settings import project_root
 
 DEFAULT_ARTICLES = 1000
 QUICK_ARTICLES = 20
-MIN_LOAD_ROWS = 20_000
+MIN_LOAD_ROWS = 10_000
 QUICK_MIN_LOAD_ROWS = 2_000
 
 

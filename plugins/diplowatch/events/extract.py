@@ -732,10 +732,15 @@ class _DocExtraction:
         for status in ("cancelled",):
             if any(p in low for p in self.cues.phrases.get(status, ())):
                 return status, False
+        if any(lem in st.get("done", ()) for lem in lemmas[:2]):
+            return "occurred", self._past(chain, aux)  # « a décidé de rappeler », "ordered the expulsion"
         if trig.pos != "NOUN" or any(t.pos_ in ("VERB", "AUX") for t in chain[1:]):
-            for status in ("planned", "proposed"):
+            for status in ("planned", "proposed", "ongoing"):
                 if any(lem in st.get(status, ()) for lem in lemmas):
                     return status, False
+        if trig.pos == "NOUN" and any(t.lemma_.lower() in ("effectuer", "be", "être") and "Pres" in t.morph.get("Tense")
+                                      for t in chain[1:2]):
+            return "ongoing", False  # « qui effectue une visite d'État », "is on a visit"
         morph_status = self._morph_status(tok, chain, aux)
         if morph_status:
             return morph_status, morph_status == "occurred" and self._past(chain, aux)
@@ -781,19 +786,43 @@ class _DocExtraction:
 
     # ---------------------------------------------------------------- dates
     def _date(self, tok: Token, sent: Span, status: str, tense_past: bool) -> tuple[str | None, str]:
-        exprs = find_time_expressions(sent.text, self.lang)
-        direction = {"planned": "future", "proposed": "future", "occurred": "past"}.get(status, "either")
-        best: TimeExpr | None = None
-        best_score = 10**9
-        trig_char = tok.idx - sent.start_char
-        subtree = {t.idx - sent.start_char for t in tok.subtree}
-        for e in exprs:
-            inside = any(e.start <= c < e.end for c in subtree)
-            dist = 0 if inside else min(abs(e.start - trig_char), abs(e.end - trig_char))
-            if dist < best_score:
-                best, best_score = e, dist
+        """The event's date: a time expression of its own clause, resolved in the status's direction.
+
+        Each expression belongs to the first verb (or the trigger noun) above it in the parse.
+        It dates this event when that is the trigger itself (score 0), a verb inside the
+        trigger's phrase (« sa visite, prévue jeudi », score 1), or — for an event that
+        happened — a verb governing the trigger (« a annoncé mardi l'expulsion », score 2):
+        a report dated "on Tuesday" dates what it reports), then the main clause's date for
+        coordinated clauses (score 3). Planned, cancelled or denied events take only their own dates. With none: the publication day for a past-tense event.
+        """
+        direction = {"planned": "future", "proposed": "future", "cancelled": "future", "denied": "future",
+                     "occurred": "past"}.get(status, "either")
+        governors = {t.i for t in self._governors(tok)[1:]}
+        subtree = {t.i for t in tok.subtree}
+        best: tuple[int, int, TimeExpr] | None = None
+        for e in find_time_expressions(sent.text, self.lang):
+            first = sent.char_span(e.start, e.end, alignment_mode="expand")
+            if first is None or len(first) == 0:
+                continue
+            owner = first[0]
+            while owner.i != tok.i and owner.pos_ not in ("VERB", "AUX") and owner.head.i != owner.i:
+                owner = owner.head
+            if owner.i == tok.i:
+                score = 0
+            elif owner.i in subtree:
+                score = 1
+            elif owner.i in governors and status in ("occurred", "ongoing"):
+                score = 2
+            elif status in ("occurred", "ongoing") and (owner.i == sent.root.i or (
+                    owner.dep_ == "conj" and owner.head.i == sent.root.i)):
+                score = 3  # "Obama on Thursday ordered … and imposed sanctions …": the shared date
+            else:
+                continue
+            dist = abs(first[0].i - tok.i)
+            if best is None or (score, dist) < best[:2]:
+                best = (score, dist, e)
         if best is not None:
-            value, precision = best.resolve(self.published, direction)
+            value, precision = best[2].resolve(self.published, direction)
             if value:
                 return value, precision
         if status == "occurred" and tense_past and self.published:

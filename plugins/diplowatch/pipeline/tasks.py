@@ -20,12 +20,14 @@ def prepare_warehouse() -> dict[str, Any]:
     from diplowatch.warehouse import db, load, migrate
 
     sources, skipped = load_sources()
-    with db.connection() as conn:
+    url = db.resolve_url()
+    with db.connection(url) as conn:
         applied = migrate.migrate(conn)
         load.upsert_sources(conn, [(s.name, s.url, s.kind, s.lang) for s in sources])
     for reason in skipped:
         log.warning("source skipped: %s", reason)
-    log.info("warehouse ready (%s migration(s) applied); %d source(s) to poll", len(applied), len(sources))
+    log.info("warehouse %s ready (%s migration(s) applied); %d source(s) to poll",
+             db.describe(url), len(applied), len(sources))
     return {"sources": [s.to_dict() for s in sources], "skipped": skipped, "migrations_applied": applied}
 
 

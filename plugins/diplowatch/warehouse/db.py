@@ -65,12 +65,34 @@ def normalize_url(url: str) -> str:
     return url
 
 
+def _mask_in_task_logs(url: str) -> None:
+    """Inside an Airflow task, tell Airflow's secrets masker the password, so that no log line or
+    traceback shows it (Airflow masks Connection passwords it resolves itself, not URLs read from
+    AIRFLOW_CONN_* or DIPLOWATCH_DB_URL by us)."""
+    if not os.environ.get("AIRFLOW_CTX_DAG_ID"):
+        return
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return
+    if not password:
+        return
+    try:
+        from airflow.sdk.log import mask_secret
+    except ImportError:
+        return
+    for form in {password, unquote(password)}:
+        mask_secret(form)
+
+
 def resolve_url(url: str | None = None) -> str:
     """The warehouse URL by the order above; starts the embedded server when needed."""
     if url:
+        _mask_in_task_logs(url)
         return normalize_url(url)
     found = _airflow_conn_uri() or os.environ.get("DIPLOWATCH_DB_URL")
     if found:
+        _mask_in_task_logs(found)
         return normalize_url(found)
     from diplowatch.warehouse.embedded import ensure_embedded
 
