@@ -39,6 +39,8 @@ _PLACE_PREPS = frozenset({"en", "à", "au", "aux", "in", "to", "at", "into", "ve
 _WITH = frozenset({"avec", "with", "et", "and"})
 _BETWEEN = frozenset({"entre", "between"})
 _PLURAL_PRONOUNS = frozenset({"ils", "elles", "they"})
+_SENTENCE_END = frozenset(".!?…»\"”'):;")
+_LIST_LINKS = frozenset({",", "et", "and", ", et", ", and", "ainsi que", "as well as", "or", "ou"})
 _AGENT = frozenset({"par", "by"})
 _LIGHT_VERBS = frozenset({
     "effectuer", "entamer", "achever", "avoir", "tenir", "faire", "mener", "conclure", "terminer", "poursuivre",
@@ -148,7 +150,7 @@ class _DocExtraction:
         if not self.actors:
             return events
         last_subject: Actor | None = None
-        for sent in self.doc.sents:
+        for sent in self._sentences():
             sent_actors = [a for a in self.actors if sent.start <= a.start < sent.end]
             low = sent.text.lower()
             # Sports pages read like diplomacy ("France host England"): two sports words, or a score.
@@ -167,6 +169,22 @@ class _DocExtraction:
                 last_subject = subj[0]
         del last_subject
         return self._merge(events)
+
+    def _sentences(self) -> list[Span]:
+        """The parser's sentences, with fragments that do not end a sentence joined to the next
+        (« Pékin » split from « a exhorté Washington… » by the parser)."""
+        out: list[Span] = []
+        start = None
+        for sent in self.doc.sents:
+            if start is None:
+                start = sent.start
+            last = sent[-1].text if len(sent) else ""
+            if last[-1:] in _SENTENCE_END or sent.end == len(self.doc) or len(self.doc[start : sent.end]) > 200:
+                out.append(self.doc[start : sent.end])
+                start = None
+        if start is not None:
+            out.append(self.doc[start:])
+        return out
 
     def _triggers_for(self, tok: Token, sent: Span, low: str) -> list[Trigger]:
         cands = self.triggers.get(tok.lemma_.lower()) or self.triggers.get(tok.lower_) or []
@@ -200,7 +218,7 @@ class _DocExtraction:
         return any(t.lemma_.lower() in lemmas for t in tok.subtree if t.i != tok.i and abs(t.i - tok.i) < 25)
 
     def _followed_by(self, tok: Token, words: frozenset[str]) -> bool:
-        nxt = self.doc[tok.i + 1 : min(tok.sent.end, tok.i + 6)]
+        nxt = self.doc[tok.i + 1 : min(tok.sent.end, tok.i + 10)]
         for t in nxt:
             if t.lower_ in words and (t.i == tok.i + 1 or any(h.pos_ == "VERB" for h in [t.head]) or t.head.i == tok.i):
                 return True
@@ -567,9 +585,27 @@ class _DocExtraction:
         out = self._resolve(actor)
         out.extend(sib for sib in actor.siblings if all(sib.country != o.country for o in out))
         if actor.kind != "pair":
-            for other in self._conjuncts(actor, set()):
+            others = self._conjuncts(actor, set()) + self._listed_after(actor)
+            for other in others:
                 out.extend(r for r in self._resolve(other) if all(r.country != o.country for o in out))
         return out
+
+    def _listed_after(self, actor: Actor) -> list[Actor]:
+        """« Macron, Merz, Starmer et Tusk » when the parser did not link the list as conjuncts."""
+        out: list[Actor] = []
+        prev = actor
+        for a in self.actors:
+            if a.start < prev.end:
+                continue
+            gap = self.doc[prev.end : a.start].text.strip().lower()
+            if gap not in _LIST_LINKS or not a.strong or a.kind not in ("person", "role", "country", "government"):
+                break
+            out.append(a)
+            prev = a
+            if gap in ("et", "and", ", et", ", and", "ainsi que", "as well as"):
+                break
+        # A list ends with "et"/"and": without it, "X, Y" is more likely an apposition.
+        return out if out and self.doc[out[-1].start - 1].lower_ in ("et", "and", "que", "as", "ou", "or") else []
 
     def _symmetric(self, tok: Token, trig: Trigger, sent: Span, source: Actor | None, deps, exclude: set[int], exact: bool):  # type: ignore[no-untyped-def]
         parties: list[Actor] = []
