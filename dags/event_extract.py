@@ -79,7 +79,15 @@ def event_extract() -> None:
 
             return report_extraction(list(results or []))
 
-        report(results)
+        # report runs whatever happened (all_done) and so always succeeds; without this task a run
+        # whose batches failed would still be marked successful.
+        @task(trigger_rule="one_failed", doc_md="Runs only when a task failed, and fails the run so it shows.")
+        def fail_run() -> None:
+            from diplowatch.pipeline.tasks import fail_run_after_task_failure
+
+            fail_run_after_task_failure()
+
+        [results, report(results)] >> fail_run()
 
     extract(plan())
 

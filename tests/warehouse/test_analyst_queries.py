@@ -20,7 +20,7 @@ import pytest
 from tests.conftest import REPO
 from tests.warehouse.sample_run import run_sample_dags
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]  # the first test pays for both DAG runs
 
 DOC = REPO / "docs" / "WAREHOUSE.md"
 

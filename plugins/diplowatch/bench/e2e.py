@@ -48,6 +48,7 @@ class E2EMeasure:
     work_s: float  # sum of BatchSummary.seconds
     batches: int
     events_extracted: int
+    events_quarantined: int
     mentions_new: int
     state: str
     exit_code: int
@@ -183,6 +184,7 @@ def measure_e2e(server: BenchServer, corpus: Sequence[BenchArticle], workdir: Pa
         articles=processed, wall_s=wall, dagrun_s=dagrun_s,
         work_s=sum(float(s.get("seconds") or 0) for s in summaries), batches=len(summaries),
         events_extracted=sum(int(s.get("events_extracted") or 0) for s in summaries),
+        events_quarantined=sum(int(s.get("events_quarantined") or 0) for s in summaries),
         mentions_new=sum(int(s.get("mentions_new") or 0) for s in summaries),
         state=str(state), exit_code=code, peak_rss_mib=rss,
         extraction_failures=output.count("extraction failed for"), log_path=log_path,

@@ -50,7 +50,8 @@ class BenchResults:
         x, ld, e, g = self.extract, self.load, self.e2e, self.ingest
         langs = ", ".join(f"{k}: {v}" for k, v in x.models.items())
         e2e_how = (f"{e.articles} articles ÷ {e.wall_s:.1f}s wall time of the event_extract dag.test() child; "
-                   f"{e.batches} mapped batch(es)")
+                   f"{e.batches} mapped batch(es), {e.events_extracted:,} events extracted, "
+                   f"{e.events_quarantined:,} quarantined, {e.mentions_new:,} loaded")
         if e.dagrun_s is not None and e.startup_s is not None:
             e2e_how += f" (DAG run {e.dagrun_s:.1f}s, process start and Airflow import {e.startup_s:.1f}s)"
         rows = [
@@ -132,7 +133,9 @@ def write_json(res: BenchResults, path: Path) -> None:
                  "first_batch_rows_per_s": ld.first_batch_rps, "last_batch_rows_per_s": ld.last_batch_rps},
         "e2e": {"articles_per_s": e.aps, "articles": e.articles, "wall_s": e.wall_s, "dagrun_s": e.dagrun_s,
                 "work_s": e.work_s, "overhead_share": e.overhead_share, "batches": e.batches,
-                "peak_rss_mib": e.peak_rss_mib, "state": e.state, "log": str(e.log_path)},
+                "peak_rss_mib": e.peak_rss_mib, "state": e.state, "log": str(e.log_path),
+                "events_extracted": e.events_extracted, "events_quarantined": e.events_quarantined,
+                "mentions_new": e.mentions_new},
         "ingest": {"articles_per_s": g.aps, "stored": g.stored, "fetched": g.fetched, "errors": g.errors,
                    "duplicates": g.duplicates, "seconds": g.seconds, "per_host_delay_s": 0.0},
         "machine": res.machine, "versions": res.versions,
@@ -158,10 +161,10 @@ one machine. The code is `plugins/diplowatch/bench/`.
 - **extract_ratio** = articles/s of `Extractor().extract_many` (text → event
   records: parse, actors, all rules, dates, merge) ÷ articles/s of bare
   `spacy.load(name).pipe` with the same model names, the same language split,
-  the same `batch_size` (from `config/diplowatch.yml`) and `n_process` (the one
-  the Extractor uses: 1), and every
-  component the model enables by default (diplowatch itself excludes `ner`,
-  which it does not use — part of why it can be faster than the baseline).
+  the same `batch_size` (from `config/diplowatch.yml`) and `n_process` (the
+  one the Extractor uses: 1), and every component the model enables by
+  default (diplowatch itself excludes `ner`, which it does not use — part of
+  why it can be faster than the baseline).
   Models are loaded and a few documents of each language go through both
   before the clock starts; only the loops are timed; the two alternate, at
   least twice each, and the best time of each is kept.
@@ -255,7 +258,7 @@ def write_markdown(res: BenchResults, path: Path) -> None:
         "",
         "```",
         "make bench                                   # = .venv/bin/python -m diplowatch.bench (1,000 articles)",
-        ".venv/bin/python -m diplowatch.bench --quick  # 20 articles, < 1 min, leaves this file alone",
+        ".venv/bin/python -m diplowatch.bench --quick  # 20 articles, about a minute, leaves this file alone",
         "```",
         "",
         "Everything the bench writes lives under `.bench/` (corpus cache, embedded PostgreSQL, Airflow home, "

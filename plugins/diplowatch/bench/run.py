@@ -2,9 +2,10 @@
 
 Stages: corpus → extraction vs bare spaCy → load vs raw COPY → the event_extract DAG
 end to end → ingest over HTTP. Progress goes to stderr, the table and the contract
-line to stdout. Exit status 0 when the figures are valid, 1 when a stage failed or
-the extractor gave up on documents (the line is still printed: the figures are
-then flagged INVALID in the table and in docs/BENCHMARKS.md).
+line to stdout. Exit status 0 when the figures are valid; 1 when a stage failed (no
+figures) or when they are invalid, e.g. the extractor gave up on documents (the
+line is still printed, the table flags them INVALID, and docs/BENCHMARKS.md keeps
+its previous figures unless --write-docs).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import statistics
 import sys
 import time
+import traceback
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -54,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workdir", type=Path, default=None,
                    help="where the corpus cache, embedded PostgreSQL, Airflow home and logs go "
                         "(default $DIPLOWATCH_BENCH_DIR or .bench/)")
-    p.add_argument("--write-docs", action="store_true", help="write docs/BENCHMARKS.md even for a --quick run")
+    p.add_argument("--write-docs", action="store_true",
+                   help="write docs/BENCHMARKS.md even for a --quick run or invalid figures")
     p.add_argument("--no-docs", action="store_true", help="never write docs/BENCHMARKS.md")
     p.add_argument("--keep-server", action="store_true", help="leave the embedded PostgreSQL running at the end")
     return p
@@ -75,7 +78,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("bench: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # a failed stage: say which and why in a few lines, no figures
+    except Exception as exc:  # a failed stage: the traceback for whoever debugs it, then one line; no figures
+        traceback.print_exc(file=sys.stderr)
         print(f"bench: FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
 
@@ -159,7 +163,8 @@ def _run(args: argparse.Namespace, argv: list[str] | None) -> int:
                        versions=machine.versions(extract.models, pg_version), reps=reps, stages=stages,
                        problems=problems)
     write_json(res, workdir / f"results-{n}.json")
-    write_docs = not args.no_docs and (args.write_docs or not args.quick)
+    # Invalid figures never replace the reference ones unless asked to (--write-docs).
+    write_docs = not args.no_docs and (args.write_docs or (not args.quick and not problems))
     if write_docs:
         write_markdown(res, project_root() / "docs" / "BENCHMARKS.md")
     clock(f"done in {res.seconds:.0f}s; results in {workdir / f'results-{n}.json'}"

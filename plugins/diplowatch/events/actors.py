@@ -130,7 +130,7 @@ def _bind_roles(doc: Doc, actors: list[Actor], gz: Gazetteer, published: date | 
                 consumed.add(j)
                 # "Russian and Ukrainian delegations", « les délégations ukrainienne et américaine »
                 k = j - 1 if j < idx else j + 1
-                while 0 <= k < len(actors) and k not in consumed and actors[k].kind == "demonym":
+                while 0 <= k < len(actors) and k not in consumed and actors[k].kind in ("demonym", "country"):
                     c = actors[k]
                     link = _between(doc, c.end, b.start) if k < j else _between(doc, b.end, c.start)
                     if link.strip() not in ("and", "et", ",", "or", "ou"):

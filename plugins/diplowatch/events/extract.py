@@ -39,6 +39,7 @@ _PLACE_PREPS = frozenset({"en", "à", "au", "aux", "in", "to", "at", "into", "ve
 _WITH = frozenset({"avec", "with", "et", "and"})
 _BETWEEN = frozenset({"entre", "between"})
 _PLURAL_PRONOUNS = frozenset({"ils", "elles", "they"})
+_OBJECT_PRONOUNS = frozenset({"it", "them", "him", "her", "lui", "le", "la", "les", "leur", "l'"})
 _SENTENCE_END = frozenset(".!?…»\"”'):;")
 _LIST_LINKS = frozenset({",", "et", "and", ", et", ", and", "ainsi que", "as well as", "or", "ou"})
 _AGENT = frozenset({"par", "by"})
@@ -524,6 +525,10 @@ class _DocExtraction:
                 (frame == "owner" or trig.of_is_target) and case in ("de", "d'", "du", "des", "of")
             ):
                 cand = self._actor_in(c, allow_weak=frame != "host", exclude=exclude)
+                if cand is None and c.pos_ == "PRON" and c.lower_ in _OBJECT_PRONOUNS:
+                    # "…cut ties with Qatar, accusing it of…": the last other actor named before.
+                    cand = next((a for a in reversed(self.actors) if a.start < c.i and a.strong and a.country
+                                 and a.country not in own and sent.start <= a.start), None)
                 if frame == "host" and cand is not None and cand.role == "government" and cand.kind == "role":
                     cand = None  # "welcomed the Turkish parliament's vote": not a guest
                 if cand is not None and cand.country in own:
@@ -611,14 +616,16 @@ class _DocExtraction:
         parties: list[Actor] = []
         if source is not None:
             parties.extend(self._with_conjuncts(source))
+        explicit: list[Actor] = []  # partners named by the trigger's own phrase ("with X", object)
         for c, case in deps:
-            if c.dep_ in ("nsubj", "punct"):
-                continue
+            if c.dep_ in ("nsubj", "punct") or c.pos_ in ("VERB", "AUX"):
+                continue  # a coordinated verb is another clause, not a partner
             if case in _WITH or c.dep_ in ("obj", "dobj", "obl:arg", "conj", "obl", "nmod", "pobj", "iobj"):
                 other = self._actor_in(c, exclude={id(p) for p in parties} | exclude)
                 if other is not None and other.is_place and case in _PLACE_PREPS:
                     continue  # "met in Abu Dhabi": where, not with whom
                 if other:
+                    explicit.extend(self._resolve(other))
                     parties.extend(self._resolve(other))
                     if len({p.country for p in parties}) >= 2:
                         break
@@ -641,6 +648,11 @@ class _DocExtraction:
         for p in parties:
             if p.country and all(p.country != d.country for d in distinct):
                 distinct.append(p)
+        group = self._with_conjuncts(source) if source is not None else []
+        partners = [d for d in explicit if all(d.country != g.country for g in group)]
+        if len(group) > 1 and partners:
+            # "Saudi Arabia, Egypt, the UAE and Bahrain cut ties with Qatar": each with the partner.
+            return [(g, partners[0], None, exact) for g in group]
         if len(distinct) < 2 and trig.pos == "NOUN":
             # « lors d'un entretien téléphonique », "during a phone call": the parties are the
             # governing verb's subject and object.

@@ -46,7 +46,21 @@ class Cues:
 
 
 def _yaml(name: str) -> Any:
-    return yaml.safe_load((DATA_DIR / name).read_text(encoding="utf-8"))
+    data = yaml.safe_load((DATA_DIR / name).read_text(encoding="utf-8"))
+    _check_strings(data, name)
+    return data
+
+
+def _check_strings(node: Any, where: str) -> None:
+    """YAML reads bare on/off/yes/no as booleans: in a word list that is always a word to quote."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            _check_strings(v, f"{where}/{k}")
+    elif isinstance(node, list):
+        for item in node:
+            if isinstance(item, bool):
+                raise ValueError(f"{where}: a YAML boolean in a word list (quote on/off/yes/no)")
+            _check_strings(item, where)
 
 
 @lru_cache(maxsize=4)
