@@ -614,7 +614,7 @@ class _DocExtraction:
 
     def _symmetric(self, tok: Token, trig: Trigger, sent: Span, source: Actor | None, deps, exclude: set[int], exact: bool):  # type: ignore[no-untyped-def]
         parties: list[Actor] = []
-        if source is not None:
+        if source is not None and not (trig.own_parties and source.start not in range(tok.left_edge.i, tok.right_edge.i + 1)):
             parties.extend(self._with_conjuncts(source))
         explicit: list[Actor] = []  # partners named by the trigger's own phrase ("with X", object)
         for c, case in deps:
@@ -653,6 +653,9 @@ class _DocExtraction:
         if len(group) > 1 and partners:
             # "Saudi Arabia, Egypt, the UAE and Bahrain cut ties with Qatar": each with the partner.
             return [(g, partners[0], None, exact) for g in group]
+        if trig.own_parties:
+            inside = [d for d in distinct if tok.left_edge.i <= d.start <= tok.right_edge.i]
+            return [(inside[0], inside[1], None, exact)] if len(inside) >= 2 else []
         if len(distinct) < 2 and trig.pos == "NOUN":
             # « lors d'un entretien téléphonique », "during a phone call": the parties are the
             # governing verb's subject and object.

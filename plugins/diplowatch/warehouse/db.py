@@ -114,7 +114,28 @@ def connect(url: str | None = None, **kwargs: Any) -> psycopg2.extensions.connec
     dsn = resolve_url(url)
     kwargs.setdefault("connect_timeout", 10)
     kwargs.setdefault("application_name", "diplowatch")
-    return psycopg2.connect(dsn, **kwargs)
+    try:
+        return psycopg2.connect(dsn, **kwargs)
+    except psycopg2.Error as exc:
+        # libpq quotes pieces of a malformed URL in its message ('invalid percent-encoded token:
+        # "<password>"'), and task logs show exception messages as they are.
+        hidden = _without_password(str(exc), dsn)
+        if hidden is None:
+            raise
+        safe = type(exc)(hidden)
+    raise safe  # outside the except block: the original (with the password) is not chained
+
+
+def _without_password(message: str, url: str) -> str | None:
+    """`message` with the URL's password replaced by ***, or None when it holds no password."""
+    try:
+        password = urlsplit(url).password
+    except ValueError:
+        return None
+    hidden = message
+    for form in {password or "", unquote(password or "")} - {""}:
+        hidden = hidden.replace(form, "***")
+    return hidden.strip() if hidden != message else None
 
 
 @contextmanager
