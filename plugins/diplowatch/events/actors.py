@@ -41,7 +41,8 @@ class Actor:
     pair: tuple[Actor, Actor] | None = None
     strong: bool = True
     resolved_from: Actor | None = field(default=None, repr=False)
-    siblings: list[Actor] = field(default_factory=list, repr=False)  # coordinated demonyms on one role noun
+    siblings: list[Actor] = field(default_factory=list, repr=False)
+    place_country: str | None = None  # where a seat is ("Brussels": the EU as actor, Belgium as place)  # coordinated demonyms on one role noun
 
     @property
     def is_place(self) -> bool:
@@ -64,6 +65,7 @@ def find_actors(doc: Doc, gz: Gazetteer, matchers: tuple[PhraseMatcher, PhraseMa
     spans.sort(key=lambda se: (-(se[1] - se[0]), se[0]))
     taken = [False] * len(doc)
     raw: list[tuple[int, int, Term]] = []
+    seats: dict[int, str] = {}
     for s, e in spans:
         if any(taken[s:e]):
             continue
@@ -71,10 +73,16 @@ def find_actors(doc: Doc, gz: Gazetteer, matchers: tuple[PhraseMatcher, PhraseMa
         if not terms:
             continue
         term = _pick_term(terms)
+        seat_of = next((t.code for t in terms if t.kind == "capital" and t.code in gz.organisations), None)
+        place_of = next((t.code for t in terms if t.kind == "capital" and t.code not in gz.organisations), None)
         if term.kind == "pronoun" and not doc[s].dep_.startswith("nsubj"):
             continue
         for i in range(s, e):
             taken[i] = True
+        if seat_of and place_of and term.kind == "capital":
+            # "Brussels" acts as the EU but is a place in Belgium.
+            term = Term("capital", seat_of, gz.country_names.get(seat_of, seat_of))
+            seats[s] = place_of
         raw.append((s, e, term))
     raw.sort(key=lambda r: r[0])
 
@@ -99,7 +107,8 @@ def find_actors(doc: Doc, gz: Gazetteer, matchers: tuple[PhraseMatcher, PhraseMa
                 or (s >= 2 and doc[s - 2].lemma_.lower() in _VENUE_NOUNS and doc[s - 1].lower_ in ("du", "de", "of", "des"))
                 or (s >= 3 and doc[s - 3].lemma_.lower() in _VENUE_NOUNS and doc[s - 1].lower_ in ("l'", "la", "the"))
             )
-            actors.append(Actor(s, e, term.kind, term.code, term.name, "government", text, strong=not venue))
+            actors.append(Actor(s, e, term.kind, term.code, term.name, "government", text, strong=not venue,
+                                place_country=seats.get(s)))
     actors = _bind_roles(doc, actors, gz, published)
     _resolve_references(doc, actors)
     return [a for a in actors if a.kind not in ("pronoun", "pair") or a.country or a.pair]

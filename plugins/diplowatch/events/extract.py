@@ -496,6 +496,8 @@ class _DocExtraction:
                 sources = self._with_conjuncts(self._left_actor(tok, sent, exclude={id(place)} if place else set()))
             if not sources or place is None:
                 return []
+            if place.place_country:
+                place = replace(place, country=place.place_country)
             return [(s, place, place, exact) for s in sources]
 
         if frame == "symmetric":

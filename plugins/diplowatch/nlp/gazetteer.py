@@ -94,6 +94,7 @@ class Gazetteer:
     country_names: dict[str, str] = field(default_factory=dict)  # code -> English name
     terms: dict[str, list[Term]] = field(default_factory=dict)  # surface form -> meanings
     exact_terms: set[str] = field(default_factory=set)  # matched case-sensitively
+    organisations: set[str] = field(default_factory=set)  # organisation codes (EU, UN, NATO…)
     _holders: dict[tuple[str, str], list[tuple[RoleSpan, Person]]] = field(default_factory=dict)
 
     def add(self, surface: str, term: Term, exact: bool) -> None:
@@ -229,6 +230,7 @@ def load_gazetteer(lang: str) -> Gazetteer:
 
     for org in _load_yaml("organisations.yml") or []:
         code = org.get("part_of") or org["code"]  # the Security Council acts as the UN
+        gz.organisations.add(code)
         names = org.get("names") or {}
         english_name = (names.get("en") or [code])[0]
         gz.country_names.setdefault(code, english_name)
