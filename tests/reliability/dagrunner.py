@@ -156,11 +156,12 @@ class DagRunner:
     def __exit__(self, *exc: object) -> None:
         if self.proc is not None:
             try:
-                rest, _ = self.proc.communicate(timeout=30)  # closes stdin: the child ends
+                rest, _ = self.proc.communicate(timeout=3)  # closes stdin: the child ends
                 self.log.append(rest or "")
-            except subprocess.TimeoutExpired:
+            except subprocess.TimeoutExpired:  # Airflow's shutdown is slow and we have its output
                 self.proc.kill()
-                self.proc.communicate()
+                rest, _ = self.proc.communicate()
+                self.log.append(rest or "")
 
 
 if __name__ == "__main__":
