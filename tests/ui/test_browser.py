@@ -96,22 +96,28 @@ def _wait_healthy(base_url: str, proc: subprocess.Popen[bytes], password_file: P
     pytest.fail(f"Airflow not healthy after {STARTUP_TIMEOUT_S} s (last: {last}):\n{_tail(log)}")
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """SIGTERM to Airflow's whole process group (standalone, scheduler, api-server, ...), then SIGKILL."""
-    if proc.poll() is not None:
-        return
+def _group_alive(pgid: int) -> bool:
     try:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=10)
+        os.killpg(pgid, 0)
     except ProcessLookupError:
-        pass
-    try:  # children that outlived the standalone process
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+        return False
+    return True
+
+
+def _stop(proc: subprocess.Popen[bytes], grace_s: float = 30) -> None:
+    """SIGTERM to Airflow's whole process group (standalone, scheduler, dag-processor, triggerer,
+    api-server); SIGKILL to whatever is left of it after `grace_s`."""
+    pgid = proc.pid  # start_new_session=True: the standalone process leads its own group
+    if _group_alive(pgid):
+        os.killpg(pgid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    while proc.poll() is None or _group_alive(pgid):  # poll() reaps standalone, else it lingers as a zombie
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    if _group_alive(pgid):
+        os.killpg(pgid, signal.SIGKILL)
+    proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -45,23 +45,25 @@ def _blocks(text: str) -> list[DocQuery]:
     """The ```sql blocks of the doc, each named after the heading above it."""
     found: list[DocQuery] = []
     heading, per_heading = "", 0
-    in_sql, lines = False, []
+    fence: str | None = None  # the language of the fenced block we are in ("sql", "bash", ""), else None
+    lines: list[str] = []
     for line in text.splitlines():
-        if in_sql:
-            if line.strip() == "```":
+        if fence is not None:
+            if line.strip() != "```":
+                lines.append(line)
+                continue
+            if fence == "sql":
                 number = re.match(r"(\d+)\.", heading)
                 per_heading += 1
                 slug = re.sub(r"[^a-z0-9]+", "-", heading.lower()).strip("-") or "top"
                 qid = f"q{number.group(1)}" if number else f"{slug}-{per_heading}"
                 found.append(DocQuery(qid, heading, "\n".join(lines)))
-                in_sql, lines = False, []
-            else:
-                lines.append(line)
+            fence, lines = None, []
+        elif line.startswith("```"):
+            fence = line[3:].strip()
         elif line.startswith("#"):
             heading, per_heading = line.lstrip("#").strip(), 0
-        elif line.strip() == "```sql":
-            in_sql = True
-    assert not in_sql, "docs/WAREHOUSE.md: a ```sql block is not closed"
+    assert fence is None, "docs/WAREHOUSE.md: a fenced block is not closed"
     return found
 
 

@@ -148,11 +148,10 @@ def _leader_pair(rng: random.Random) -> tuple[dict, dict]:
 
 def _template_paragraph(rng: random.Random, lang: str, diplomatic: bool) -> str:
     lt = _templates()[lang]
-    pool = lt["diplomatic"] if diplomatic else lt["other"]
     # Most sentences of a news paragraph are not events: one diplomatic sentence among ordinary ones.
     picked = rng.sample(lt["other"], rng.randint(1, 3) if diplomatic else rng.randint(2, 4))
     if diplomatic:
-        picked.insert(rng.randint(0, len(picked)), rng.choice(pool))
+        picked.insert(rng.randint(0, len(picked)), rng.choice(lt["diplomatic"]))
     sentences = [_fill(t, rng, lang, _leader_pair(rng)) for t in picked]
     return " ".join(sentences)
 

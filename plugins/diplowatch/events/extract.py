@@ -35,12 +35,14 @@ log = logging.getLogger(__name__)
 
 MAX_CHARS = 1_000_000  # longer texts are cut: no news article is longer, and parse time grows with length
 _REFLEXIVE = frozenset({"se", "s'", "me", "m'", "nous", "vous", "te", "t'"})
-_PLACE_PREPS = frozenset({"en", "à", "au", "aux", "in", "to", "at", "into", "vers", "dans", "pour", "for", "chez"})
+_PLACE_PREPS = frozenset({"en", "à", "au", "aux", "in", "to", "at", "into", "vers", "dans", "pour", "for", "chez",
+                          "outside", "near", "près", "hors"})
 _WITH = frozenset({"avec", "with", "et", "and"})
 _BETWEEN = frozenset({"entre", "between"})
 _PLURAL_PRONOUNS = frozenset({"ils", "elles", "they"})
 _OBJECT_PRONOUNS = frozenset({"it", "them", "him", "her", "lui", "le", "la", "les", "leur", "l'"})
 _SENTENCE_END = frozenset(".!?…»\"”'):;")
+_ARTICLES = frozenset({"the", "la", "le", "les", "l'"})
 _LIST_LINKS = frozenset({",", "et", "and", ", et", ", and", "ainsi que", "as well as", "or", "ou"})
 _AGENT = frozenset({"par", "by"})
 _LIGHT_VERBS = frozenset({
@@ -205,6 +207,8 @@ class _DocExtraction:
                 continue
             if t.not_before and self._followed_by(tok, t.not_before):
                 continue
+            if t.not_after and tok.head.lemma_.lower() in t.not_after:
+                continue
             if t.needs_object_actor and not any(
                 c.dep_ in ("obj", "dobj") and self._actor_in(c) is not None for c in tok.children
             ):
@@ -236,7 +240,7 @@ class _DocExtraction:
             etype = "PHONE_CALL"
         elif etype == "MEET" and trig.pos == "NOUN" and self._negotiation_talks(tok):
             etype = "NEGOTIATE"
-        if self._negated(tok):
+        if self._negated(tok) or self._hypothetical(tok):
             return None
         pairs = self._arguments(tok, trig, sent)
         if not pairs:
@@ -289,6 +293,13 @@ class _DocExtraction:
             return True
         return any(c.lower_ in ("on", "sur") and any(g.lemma_.lower() in topics for g in c.subtree)
                    for c in tok.children)
+
+    def _hypothetical(self, tok: Token) -> bool:
+        """"if Beijing provided support to Russia", « si Moscou envoyait … »: a condition, not an event."""
+        for t in self._governors(tok)[:3]:
+            if any(c.dep_ == "mark" and c.lower_ in ("if", "unless", "si", "s'") for c in t.children):
+                return True
+        return False
 
     def _negated(self, tok: Token) -> bool:
         neg = self.cues.negation
@@ -541,13 +552,17 @@ class _DocExtraction:
         if target is None and frame == "host":
             # "Merz a reçu mercredi Volodymyr Zelensky" (the guest parsed as an apposition)
             target = next((a for a in self.actors if tok.i < a.start <= tok.i + 6 and a.start < sent.end
-                           and a.kind in ("person", "role") and a.strong and a.country not in own), None)
+                           and a.kind in ("person", "role") and a.role != "government" and a.strong
+                           and a.country not in own), None)
             exact = False
         if target is None and frame != "host":
             end = min(sent.end, tok.i + 12)
             skip = set(exclude)
             while True:
                 cand = self._first_actor_after(tok.i + 1, end, skip, allow_weak=True)
+                if cand is not None and cand.kind == "pair":
+                    skip.add(id(cand))  # "hailing a historic day for both countries"
+                    continue
                 if cand is None or cand.country not in own:
                     target = cand
                     break
@@ -604,7 +619,8 @@ class _DocExtraction:
         for a in self.actors:
             if a.start < prev.end:
                 continue
-            gap = self.doc[prev.end : a.start].text.strip().lower()
+            gap = " ".join(w for w in self.doc[prev.end : a.start].text.lower().split() if w not in _ARTICLES)
+            gap = gap.replace(" ,", ",").strip()
             if gap not in _LIST_LINKS or not a.strong or a.kind not in ("person", "role", "country", "government"):
                 break
             out.append(a)
@@ -616,7 +632,8 @@ class _DocExtraction:
 
     def _symmetric(self, tok: Token, trig: Trigger, sent: Span, source: Actor | None, deps, exclude: set[int], exact: bool):  # type: ignore[no-untyped-def]
         parties: list[Actor] = []
-        if source is not None and not (trig.own_parties and source.start not in range(tok.left_edge.i, tok.right_edge.i + 1)):
+        held = tok.dep_ in ("obj", "dobj") and tok.head.lemma_.lower() in _LIGHT_VERBS  # "held a summit with X"
+        if source is not None and (held or not (trig.own_parties and source.start not in range(tok.left_edge.i, tok.right_edge.i + 1))):
             parties.extend(self._with_conjuncts(source))
         explicit: list[Actor] = []  # partners named by the trigger's own phrase ("with X", object)
         for c, case in deps:
@@ -655,7 +672,8 @@ class _DocExtraction:
         if len(group) > 1 and partners:
             # "Saudi Arabia, Egypt, the UAE and Bahrain cut ties with Qatar": each with the partner.
             return [(g, partners[0], None, exact) for g in group]
-        if trig.own_parties:
+        held = tok.dep_ in ("obj", "dobj") and tok.head.lemma_.lower() in _LIGHT_VERBS
+        if trig.own_parties and not held:
             inside = [d for d in distinct if tok.left_edge.i <= d.start <= tok.right_edge.i]
             return [(inside[0], inside[1], None, exact)] if len(inside) >= 2 else []
         if len(distinct) < 2 and trig.pos == "NOUN":

@@ -26,7 +26,8 @@ class Trigger:
     needs_pair: bool = False
     needs_party: bool = False
     needs_object_actor: bool = False
-    own_parties: bool = False  # "summit": bilateral only when its own phrase names both parties  # "Biden called Xi" (a call) vs "what Delhi called Operation Dost"  # nouns: both parties must come from the phrase or its verb, not the sentence
+    own_parties: bool = False
+    not_after: frozenset[str] = frozenset()  # governing verbs that make it another event  # "summit": bilateral only when its own phrase names both parties  # "Biden called Xi" (a call) vs "what Delhi called Operation Dost"  # nouns: both parties must come from the phrase or its verb, not the sentence
     not_before: frozenset[str] = frozenset()
     preps: frozenset[str] = frozenset()
     of_is_target: bool = False  # nouns: "de X"/"of X" is who undergoes it (expulsion of X's diplomats)
@@ -82,6 +83,7 @@ def triggers(lang: str) -> dict[str, list[Trigger]]:
             needs_party=bool(row.get("needs_party")),
             needs_object_actor=bool(row.get("needs_object_actor")),
             own_parties=bool(row.get("own_parties")),
+            not_after=frozenset(row.get("not_after") or []),
             not_before=frozenset(row.get("not_before") or []),
             preps=frozenset(row.get("preps") or []),
             of_is_target=bool(row.get("of_is_target")),
