@@ -62,6 +62,9 @@ def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = ensure_embedded("postgres", pgdata=pgdata)
     yield url
     stop_embedded(pgdata)
+    import shutil
+
+    shutil.rmtree(pgdata, ignore_errors=True)
 
 
 def _create_db(server_url: str, name: str) -> str:

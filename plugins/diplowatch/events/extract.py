@@ -181,13 +181,21 @@ class _DocExtraction:
         for sent in self.doc.sents:
             if start is None:
                 start = sent.start
+            # A line break ends a sentence too: a headline is not part of the lead's first sentence.
+            for tok in sent:
+                if tok.is_space and "\n" in tok.text and tok.i > start:
+                    out.append(self.doc[start : tok.i])
+                    start = tok.i + 1
+            if start >= sent.end:
+                start = None
+                continue
             last = sent[-1].text if len(sent) else ""
             if last[-1:] in _SENTENCE_END or sent.end == len(self.doc) or len(self.doc[start : sent.end]) > 200:
                 out.append(self.doc[start : sent.end])
                 start = None
-        if start is not None:
+        if start is not None and start < len(self.doc):
             out.append(self.doc[start:])
-        return out
+        return [s for s in out if len(s)]
 
     def _triggers_for(self, tok: Token, sent: Span, low: str) -> list[Trigger]:
         cands = self.triggers.get(tok.lemma_.lower()) or self.triggers.get(tok.lower_) or []

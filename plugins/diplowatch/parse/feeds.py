@@ -420,7 +420,7 @@ def _one_line(exc: Any) -> str | None:
 def _parse_json_feed(data: bytes, url: str, max_entries: int) -> ParsedFeed:
     try:
         doc = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: [[[[... nested deep
         raise FeedError(f"invalid JSON: {_one_line(exc)}") from exc
     if not isinstance(doc, dict):
         raise FeedError("JSON document is not a JSON Feed (not an object)")

@@ -69,7 +69,13 @@ def run_demo() -> int:
     with console.status("Preparing Airflow's metadata database (first time: ~30 s)…"):
         prepare_airflow(url)
     console.print(f"[green]✓[/] Airflow home {airflow_home()}")
-    with SampleServer() as server:
+    # The sample's article URLs include the server's port; the same port as `make up` means a
+    # later scheduled run recognises the pages it already stored.
+    try:
+        sample = SampleServer(port=int(os.environ.get("DIPLOWATCH_SAMPLE_PORT", "8765")))
+    except OSError:
+        sample = SampleServer()
+    with sample as server:
         os.environ.update({**SAMPLE_ENV, "DIPLOWATCH_SAMPLE_BASE": server.base_url})
         console.print(f"[green]✓[/] sample feeds served on {server.base_url}/feeds/")
         for dag_id in ("news_ingest", "event_extract"):
@@ -122,7 +128,9 @@ def run_up(port: int = 8080) -> int:
     with db.connection(url) as conn:
         migrate.migrate(conn)
     sample_port = int(os.environ.get("DIPLOWATCH_SAMPLE_PORT", "8765"))
-    extra = {"AIRFLOW__API__PORT": str(port), "DIPLOWATCH_SAMPLE_BASE": f"http://127.0.0.1:{sample_port}"}
+    extra = {"AIRFLOW__API__PORT": str(port), "DIPLOWATCH_SAMPLE_BASE": f"http://127.0.0.1:{sample_port}",
+             # Task processes report to this api-server's execution API, not to whatever runs on 8080.
+             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/"}
     extra.update({k: os.environ.get(k) or v for k, v in SAMPLE_ENV.items()})
     console.print("Preparing Airflow's metadata database…")
     env = prepare_airflow(url, extra)

@@ -124,9 +124,10 @@ EVENT_COLUMNS = (
     "source_actor", "target_actor", "source_country", "target_country", "source_role", "target_role",
     "location", "location_country", "event_date", "date_precision", "event_day", "status", "context",
     "attributed_to", "sentence", "lang", "confidence", "article_id", "article_url", "published",
-    "match_from", "match_to",
+    "match_from", "match_to", "dyad_key",
 )
 STAGE_COLUMNS = (*EVENT_COLUMNS, "mention_id", "cluster_id", "is_symmetric")
+LOAD_LOCK_KEY = 7318_2025  # pg_advisory_xact_lock key serialising event loads
 
 
 @dataclass(frozen=True)
@@ -212,11 +213,15 @@ def load_events(
     rows = []
     for (article_id, e), (_, lo, hi), cid in zip(events, windows, clusters, strict=True):
         rec = e.to_record()
-        rec.update(article_id=article_id, event_day=_first_day(e.event_date), match_from=lo, match_to=hi)
+        rec.update(article_id=article_id, event_day=_first_day(e.event_date), match_from=lo, match_to=hi,
+                   dyad_key="|".join(_dyad(e)))
         rows.append([rec.get(c) for c in EVENT_COLUMNS] + [e.event_id, cid, is_symmetric(e.event_type)])
 
     cols = ", ".join(EVENT_COLUMNS)
     with conn.cursor() as cur:
+        # One loader at a time matches and inserts (until this transaction ends): two batches
+        # reporting the same new event at once must not both create it.
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (LOAD_LOCK_KEY,))
         cur.execute(
             """CREATE TEMP TABLE IF NOT EXISTS stage_events (
                    LIKE events INCLUDING DEFAULTS,
@@ -235,11 +240,7 @@ def load_events(
                    FROM reps r
                    CROSS JOIN LATERAL (
                        SELECT e.event_id FROM events e
-                       WHERE e.event_type = r.event_type
-                         AND ((e.source_country IS NOT DISTINCT FROM r.source_country
-                               AND e.target_country IS NOT DISTINCT FROM r.target_country)
-                              OR (r.is_symmetric AND e.source_country IS NOT DISTINCT FROM r.target_country
-                                  AND e.target_country IS NOT DISTINCT FROM r.source_country))
+                       WHERE e.event_type = r.event_type AND e.dyad_key = r.dyad_key
                          AND e.match_from <= r.match_to AND r.match_from <= e.match_to
                        ORDER BY abs(e.match_from - r.match_from), e.event_id
                        LIMIT 1
