@@ -132,11 +132,11 @@ CLASSIC = [
     "1; SELECT pg_sleep(10)", "$$; DELETE FROM sources; $$", "E'\\x27'", "\\'; TRUNCATE articles; --",
     "%' AND title LIKE '%", "_%_%", "/* comment */ title", "`backticks`", "tab\there", "back\\slash\\",
     "COPY articles FROM PROGRAM 'id'", "\\N", "\\.", "null", "NULL", "Ünïcødé ' \" ; — “quotes” ‘single’",
-    "\u200b'\u200b;\u200b--", "\u202e'; DROP TABLE x; --", "😀'; --", "a\x00b'; --",
-]
-META = st.text(alphabet=st.sampled_from(list("'\";-/*\\%_$()[]{}|`~!@#^&=+<>?,.: ") + ["\t", "é", "\u200b", "\u202e", "😀",
-                                                                                         "\\N", "--", "/*", "$$"]),
-               min_size=1, max_size=30)
+    "\u200b'\u200b;\u200b--", "\u202e'; DROP TABLE x; --", "😀'; --", "\r\n'; --\r\n",
+]  # (a NUL byte in the first kilobyte makes a page "binary": see "nul bytes late" for NULs in text)
+META = st.lists(st.sampled_from(list("'\";-/*\\%_$()[]{}|`~!@#^&=+<>?,.: ") + [
+    "\t", "é", "\u200b", "\u202e", "😀", "\\N", "--", "/*", "$$", "\\.", "E'", "DROP TABLE articles"]),
+    min_size=1, max_size=20).map("".join)
 
 
 def _stored(url: str, article_url: str) -> tuple | None:
@@ -200,7 +200,7 @@ def test_feed_entry_titles_reach_the_warehouse_unchanged(site: NewsServer, clean
         untitled = (b"<html><body><article>" + b"".join(
             f"<p>{html.escape(FILLER)} {k}.{i}</p>".encode() for i in range(3)) + b"</article></body></html>")
         site.routes[path] = Route(untitled, HTML)
-        items.append((f"http://{HOST}:{site.port}{path}", s.replace("\x00", "")))
+        items.append((f"http://{HOST}:{site.port}{path}", s))
     body = rss(items, title="Feed title '; DROP TABLE sources; --")
     site.routes["/titles.rss"] = Route(body, "application/rss+xml")
     outcome, summary = run_case(clean_warehouse, Source("titles", f"{site.base}/titles.rss"), body,
@@ -226,8 +226,8 @@ def test_markup_in_titles_and_sentences_is_data_in_the_api_and_absent_from_the_p
     from diplowatch.ui.app import WarehouseConnector, create_app
 
     payload = "<script>alert('xss')</script><img src=x onerror=alert(1)>"
-    body = article_html(0, title=payload, extra_text=f"{payload} Russian President Vladimir Putin met Chinese "
-                                                   f"President Xi Jinping in Beijing on Wednesday.")
+    body = article_html(0, title=payload, extra_text=f"{payload} French President Emmanuel Macron met German "
+                                                   f"Chancellor Olaf Scholz in Berlin on Wednesday.")
     site.routes["/xss"] = Route(body, HTML)
     outcome, _ = run_case(clean_warehouse, Source("xss", f"{site.base}/xss", kind="page"), None, None,
                           hostile_settings(), tally, GROUP)

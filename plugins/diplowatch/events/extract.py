@@ -248,7 +248,7 @@ class _DocExtraction:
             etype = "PHONE_CALL"
         elif etype == "MEET" and trig.pos == "NOUN" and self._negotiation_talks(tok):
             etype = "NEGOTIATE"
-        if self._negated(tok) or self._hypothetical(tok):
+        if self._negated(tok) or self._hypothetical(tok) or self._possessive_echo(tok, trig):
             return None
         pairs = self._arguments(tok, trig, sent)
         if not pairs:
@@ -320,6 +320,15 @@ class _DocExtraction:
     def _is_anaphor(self, tok: Token) -> bool:
         return any(c.dep_ == "det" and c.lower_ in self.cues.demonstratives for c in tok.children)
 
+    def _possessive_echo(self, tok: Token, trig: Trigger) -> bool:
+        """« leur premier échange », "their talks": a meeting noun with a possessive echoes the
+        meeting already told in the sentence, it is not another one."""
+        if not (trig.frame == "symmetric" and trig.pos == "NOUN" and any(
+                c.dep_ in ("det", "poss", "nmod:poss") and c.lower_ in ("leur", "leurs", "their") for c in tok.children)):
+            return False
+        here = tok.sent.text.strip()
+        return any(e.sentence == here and is_symmetric(e.event_type) for e in self._so_far)
+
     def _enrich_previous(self, tok: Token, etype: str, sent: Span, so_far: list[Event]) -> None:
         """« Cette visite aura lieu à l'occasion du Forum … »: the details belong to the last such event."""
         for i in range(len(so_far) - 1, -1, -1):
@@ -373,8 +382,8 @@ class _DocExtraction:
         ):
             # « …, accusant Kiev de … », "…, accusing Moscow of …": the main clause's subject acts.
             up = tok.head
-            while up.pos_ not in ("VERB", "AUX") and up.head.i != up.i:
-                up = up.head
+            while not self._finite(up) and up.head.i != up.i:
+                up = up.head  # past the participles of noun phrases to the main clause's verb
             if up.pos_ in ("VERB", "AUX") and up.i != tok.i:
                 cur = up
         for _ in range(4):
@@ -757,6 +766,14 @@ class _DocExtraction:
                     continue
                 return a
         return None
+
+    @staticmethod
+    def _finite(t: Token) -> bool:
+        """A verb that heads a clause: finite, or a participle with its auxiliary ("a dénoncé")."""
+        if t.pos_ not in ("VERB", "AUX"):
+            return False
+        return "Fin" in t.morph.get("VerbForm") or t.tag_ in ("VBD", "VBZ", "VBP") or any(
+            c.dep_ in ("aux", "aux:tense", "aux:pass", "auxpass") for c in t.children)
 
     def _plural_antecedent(self, tok: Token) -> Actor | None:
         """« …sont arrivés à Damas, où ils ont rencontré… »: "ils" is the main clause's (coordinated) subject."""
