@@ -109,6 +109,11 @@ def find_actors(doc: Doc, gz: Gazetteer, matchers: tuple[PhraseMatcher, PhraseMa
             )
             actors.append(Actor(s, e, term.kind, term.code, term.name, "government", text, strong=not venue,
                                 place_country=seats.get(s)))
+    # "Bruxelles" in a Belgian-Rwandan row is Belgium; alone in EU news it is the EU.
+    named = {a.country for a in actors if a.kind in ("country", "person")}
+    for a in actors:
+        if a.place_country and a.place_country in named:
+            a.country, a.name, a.place_country = a.place_country, gz.country_names.get(a.place_country), None
     actors = _bind_roles(doc, actors, gz, published)
     _resolve_references(doc, actors)
     return [a for a in actors if a.kind not in ("pronoun", "pair") or a.country or a.pair]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
@@ -141,6 +142,10 @@ class _DocExtraction:
         self.article = article
         self.published = article.published
         self.actors = find_actors(doc, gz, matchers, article.published)
+        # Token offsets of the actors (find_actors gives them in text order): slicing by bisect keeps
+        # per-sentence lookups linear; scanning every actor for every sentence made a 1 MB text
+        # take minutes.
+        self._starts = [a.start for a in self.actors]
         self._so_far: list[Event] = []
         self.actor_at: dict[int, Actor] = {}
         for actor in self.actors:
@@ -154,7 +159,7 @@ class _DocExtraction:
             return events
         last_subject: Actor | None = None
         for sent in self._sentences():
-            sent_actors = [a for a in self.actors if sent.start <= a.start < sent.end]
+            sent_actors = self.actors[bisect_left(self._starts, sent.start) : bisect_left(self._starts, sent.end)]
             low = sent.text.lower()
             # Sports pages read like diplomacy ("France host England"): two sports words, or a score.
             cues = sum(1 for t in sent if t.lower_ in _SPORT)
@@ -462,6 +467,9 @@ class _DocExtraction:
                 patient = self._actor_in(source_tok)
                 if patient is None and source_tok is not None and source_tok.pos_ == "PRON":
                     patient = self._pronoun_referent(source_tok)
+                if patient is None and source_tok is not None:
+                    agent_actor = self._actor_in(agent_tok)
+                    patient = self._left_actor(tok, sent, exclude={id(agent_actor)} if agent_actor else set())
                 source_tok, passive = agent_tok, True
         else:
             for c, case in deps:
@@ -633,7 +641,8 @@ class _DocExtraction:
         """« Macron, Merz, Starmer et Tusk » when the parser did not link the list as conjuncts."""
         out: list[Actor] = []
         prev = actor
-        for a in self.actors:
+        for i in range(bisect_left(self._starts, actor.end), len(self.actors)):
+            a = self.actors[i]
             if a.start < prev.end:
                 continue
             gap = " ".join(w for w in self.doc[prev.end : a.start].text.lower().split() if w not in _ARTICLES)
@@ -658,7 +667,7 @@ class _DocExtraction:
                 continue  # a coordinated verb is another clause, not a partner
             if case in _WITH or c.dep_ in ("obj", "dobj", "obl:arg", "conj", "obl", "nmod", "pobj", "iobj"):
                 other = self._actor_in(c, exclude={id(p) for p in parties} | exclude)
-                if other is not None and other.is_place and case in _PLACE_PREPS:
+                if other is not None and other.is_place and case in _PLACE_PREPS and other.covers(c.i):
                     continue  # "met in Abu Dhabi": where, not with whom
                 if other:
                     explicit.extend(self._resolve(other))
