@@ -581,7 +581,7 @@ class _DocExtraction:
                            and a.country not in own), None)
             exact = False
         if target is None and frame != "host":
-            end = min(sent.end, tok.i + 12)
+            end = min(sent.end, tok.i + 20)
             skip = set(exclude)
             while True:
                 cand = self._first_actor_after(tok.i + 1, end, skip, allow_weak=True)
