@@ -41,6 +41,9 @@ _PLACE_PREPS = frozenset({"en", "à", "au", "aux", "in", "to", "at", "into", "ve
 _WITH = frozenset({"avec", "with", "et", "and"})
 _BETWEEN = frozenset({"entre", "between"})
 _PLURAL_PRONOUNS = frozenset({"ils", "elles", "they"})
+# "accusing the kingdom", « accusant le royaume »: a description that points back at a country named before.
+_DESCRIPTORS = frozenset({"royaume", "kingdom", "émirat", "emirate", "île", "island", "archipel", "archipelago",
+                          "république", "republic", "principauté", "principality"})
 _OBJECT_PRONOUNS = frozenset({"it", "them", "him", "her", "lui", "le", "la", "les", "leur", "l'"})
 _SENTENCE_END = frozenset(".!?…»\"”'):;")
 _ARTICLES = frozenset({"the", "la", "le", "les", "l'"})
@@ -459,7 +462,17 @@ class _DocExtraction:
             participle = ("Part" in tok.morph.get("VerbForm") or tok.tag_ == "VBN") and not has_tense_aux and (
                 tok.dep_ in ("acl", "advcl", "amod", "acl:relcl", "relcl", "xcomp", "ccomp", "conj", "ROOT", "dep"))
             source_tok, passive = self._subject(tok)
-            if agent_tok is not None and (passive or participle):
+            if agent_tok is None and participle and tok.dep_ in ("acl", "amod") and self._actor_in(tok.head) is not None \
+                    and frame in ("directed", "owner"):
+                # « trois diplomates français, accusés d'activités subversives »: the noun undergoes it,
+                # the main clause's subject does it.
+                patient = self._actor_in(tok.head)
+                up = tok.head
+                while not self._finite(up) and up.head.i != up.i:
+                    up = up.head
+                source_tok, _ = self._subject(up) if self._finite(up) else (None, False)
+                passive = True
+            elif agent_tok is not None and (passive or participle):
                 if source_tok is None and tok.dep_ in ("acl", "amod") and tok.head.i != tok.i:
                     source_tok = tok.head  # "a deal mediated by Qatar": the noun it describes
                 elif source_tok is None and tok.dep_ == "advcl":
@@ -563,7 +576,8 @@ class _DocExtraction:
                 (frame == "owner" or trig.of_is_target) and case in ("de", "d'", "du", "des", "of")
             ):
                 cand = self._actor_in(c, allow_weak=frame != "host", exclude=exclude)
-                if cand is None and c.pos_ == "PRON" and c.lower_ in _OBJECT_PRONOUNS:
+                if cand is None and ((c.pos_ == "PRON" and c.lower_ in _OBJECT_PRONOUNS)
+                                     or c.lemma_.lower() in _DESCRIPTORS):
                     # "…cut ties with Qatar, accusing it of…": the last other actor named before.
                     cand = next((a for a in reversed(self.actors) if a.start < c.i and a.strong and a.country
                                  and a.country not in own and sent.start <= a.start), None)
