@@ -256,7 +256,8 @@ class _DocExtraction:
             etype = "PHONE_CALL"
         elif etype == "MEET" and trig.pos == "NOUN" and self._negotiation_talks(tok):
             etype = "NEGOTIATE"
-        if self._negated(tok) or self._hypothetical(tok) or self._possessive_echo(tok, trig):
+        if self._negated(tok) or self._hypothetical(tok) or self._possessive_echo(tok, trig) \
+                or self._complement_of_request(tok):
             return None
         pairs = self._arguments(tok, trig, sent)
         if not pairs:
@@ -328,13 +329,24 @@ class _DocExtraction:
     def _is_anaphor(self, tok: Token) -> bool:
         return any(c.dep_ == "det" and c.lower_ in self.cues.demonstratives for c in tok.children)
 
+    def _complement_of_request(self, tok: Token) -> bool:
+        """« appelant la Russie et l'Ukraine à reprendre les pourparlers », "invited Xi to pay a state
+        visit": what is asked, offered or refused is part of that event, not one of its own."""
+        if tok.dep_ not in ("xcomp", "ccomp", "obj", "dobj") or tok.head.i == tok.i:
+            return False
+        head = tok.head
+        return any(t.event_type in ("DEMAND", "INVITE", "REJECT") for t in self.triggers.get(head.lemma_.lower(), []))
+
     def _possessive_echo(self, tok: Token, trig: Trigger) -> bool:
         """« leur premier échange », "their talks": a meeting noun with a possessive echoes the
         meeting already told in the sentence, it is not another one."""
-        if not (trig.frame == "symmetric" and trig.pos == "NOUN" and any(
-                c.dep_ in ("det", "poss", "nmod:poss") and c.lower_ in ("leur", "leurs", "their") for c in tok.children)):
-            return False
         here = tok.sent.text.strip()
+        possessive = {c.lower_ for c in tok.children if c.dep_ in ("det", "poss", "nmod:poss")}
+        if trig.event_type == "VISIT" and trig.pos == "NOUN" and possessive & {"sa", "son", "his", "her"}:
+            # « a reçu Meloni pour sa quatrième visite en Tunisie »: the visit the host receives.
+            return any(e.event_type == "HOST_VISIT" and e.sentence == here for e in self._so_far)
+        if not (trig.frame == "symmetric" and trig.pos == "NOUN" and possessive & {"leur", "leurs", "their"}):
+            return False
         return any(e.sentence == here and is_symmetric(e.event_type) for e in self._so_far)
 
     def _enrich_previous(self, tok: Token, etype: str, sent: Span, so_far: list[Event]) -> None:
