@@ -940,8 +940,9 @@ class _DocExtraction:
                 owner = owner.head
             if owner.i == tok.i:
                 score = 0
-            elif owner.i in subtree:
-                score = 1
+            elif owner.i in subtree and (tok.pos_ in ("NOUN", "PROPN") or not (
+                    self._finite(owner) or owner.lemma_.lower() in self.triggers)):
+                score = 1  # a verb inside the trigger's phrase — not another event's clause
             elif owner.i in governors and status in ("occurred", "ongoing"):
                 score = 2
             elif status in ("occurred", "ongoing") and (owner.i == sent.root.i or (
