@@ -35,6 +35,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_CHARS = 1_000_000  # longer texts are cut: no news article is longer, and parse time grows with length
+# Longer "sentences" are text without punctuation (lists, scraped soup): they are cut in pieces of this
+# many tokens, as the work for each trigger grows with the length of its sentence (a 260 kB text
+# with no full stop took over 5 minutes).
+MAX_SENTENCE_TOKENS = 250
 _REFLEXIVE = frozenset({"se", "s'", "me", "m'", "nous", "vous", "te", "t'"})
 _PLACE_PREPS = frozenset({"en", "à", "au", "aux", "in", "to", "at", "into", "vers", "dans", "pour", "for", "chez",
                           "outside", "near", "près", "hors"})
@@ -203,7 +207,7 @@ class _DocExtraction:
                 start = None
         if start is not None and start < len(self.doc):
             out.append(self.doc[start:])
-        return [s for s in out if len(s)]
+        return [s[i : i + MAX_SENTENCE_TOKENS] for s in out for i in range(0, len(s), MAX_SENTENCE_TOKENS)]
 
     def _triggers_for(self, tok: Token, sent: Span, low: str) -> list[Trigger]:
         cands = self.triggers.get(tok.lemma_.lower()) or self.triggers.get(tok.lower_) or []

@@ -249,34 +249,35 @@ def load_events(
                UPDATE stage_events s SET target_event = matched.event_id
                FROM matched WHERE s.cluster_id = matched.cluster_id"""
         )
-        merged_query = "SELECT count(*) FROM stage_events WHERE target_event IS NOT NULL"
-        cur.execute(merged_query)
-        merged = cur.fetchone()[0]
-        # 3. Clusters with no existing event found one, under their first member's id.
+        merged = cur.rowcount
+        # 3. Clusters with no existing event found one, under their first member's id; its
+        #    mention_count is the cluster's size (no count over event_mentions needed).
         cur.execute(
             f"""INSERT INTO events ({cols}, mention_count)
-                SELECT DISTINCT ON (cluster_id) {cols}, 0 FROM stage_events
-                WHERE target_event IS NULL ORDER BY cluster_id, mention_id
+                SELECT {cols}, n FROM (
+                    SELECT DISTINCT ON (cluster_id) {cols},
+                           count(*) OVER (PARTITION BY cluster_id) AS n
+                    FROM stage_events WHERE target_event IS NULL ORDER BY cluster_id, mention_id
+                ) AS founders
                 ON CONFLICT (event_id) DO NOTHING"""
         )
         events_new = cur.rowcount
-        cur.execute("UPDATE stage_events SET target_event = cluster_id WHERE target_event IS NULL")
         # 4. Every staged row is a mention of its event.
         cur.execute(
             """INSERT INTO event_mentions
                    (mention_id, event_id, article_id, status, event_date, attributed_to, sentence, confidence)
-               SELECT DISTINCT ON (mention_id) mention_id, target_event, article_id, status, event_date,
-                      attributed_to, sentence, confidence
+               SELECT DISTINCT ON (mention_id) mention_id, coalesce(target_event, cluster_id), article_id, status,
+                      event_date, attributed_to, sentence, confidence
                FROM stage_events ORDER BY mention_id
                ON CONFLICT (mention_id) DO NOTHING"""
         )
         mentions_new = cur.rowcount
+        # 5. Events that already existed count their new mentions.
         cur.execute(
-            """UPDATE events e SET mention_count = c.n
-               FROM (SELECT m.event_id, count(*) AS n FROM event_mentions m
-                     WHERE m.event_id IN (SELECT DISTINCT target_event FROM stage_events)
-                     GROUP BY m.event_id) c
-               WHERE e.event_id = c.event_id"""
+            """UPDATE events e SET mention_count = e.mention_count + c.n
+               FROM (SELECT target_event, count(DISTINCT mention_id) AS n FROM stage_events
+                     WHERE target_event IS NOT NULL GROUP BY target_event) c
+               WHERE e.event_id = c.target_event"""
         )
         cur.execute("TRUNCATE stage_events")
     return LoadResult(mentions_new=mentions_new, events_new=events_new, events_merged=merged)
