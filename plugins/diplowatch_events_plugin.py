@@ -10,6 +10,7 @@ page inside the Airflow UI. Every route checks the caller's Airflow login
 from __future__ import annotations
 
 from airflow.plugins_manager import AirflowPlugin
+
 from diplowatch.ui.app import app as events_app
 
 URL_PREFIX = "/diplowatch"

@@ -8,6 +8,7 @@ harmless wobble; raise them when the extractor improves.
 from __future__ import annotations
 
 import json
+
 import pytest
 
 from diplowatch.events.evaluate import read_cases, score

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from diplowatch.settings import HttpSettings
 from pytest_httpserver import HTTPServer
+
+from diplowatch.settings import HttpSettings
 
 
 @pytest.fixture(scope="session")

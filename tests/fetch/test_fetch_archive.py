@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
+
 from diplowatch.fetch import archive as archive_module
 from diplowatch.fetch.archive import ArchiveError, RawArchive
 

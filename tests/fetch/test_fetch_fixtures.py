@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from diplowatch.fetch.http import HttpClient
-from diplowatch.parse.feeds import parse_feed
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
+
+from diplowatch.fetch.http import HttpClient
+from diplowatch.parse.feeds import parse_feed
 
 pytestmark = pytest.mark.timeout(60)
 

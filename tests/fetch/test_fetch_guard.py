@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from diplowatch.fetch import guard
-from diplowatch.fetch.guard import address_class, check_url, vet_url
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from diplowatch.fetch import guard
+from diplowatch.fetch.guard import address_class, check_url, vet_url
 
 # What each test name "resolves" to; anything else fails like an unknown name.
 FAKE_DNS = {

@@ -13,11 +13,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
 from diplowatch.fetch import guard
 from diplowatch.fetch.archive import RawArchive
 from diplowatch.fetch.http import FetchRequest, FetchResult, HttpClient, parse_retry_after
-from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pytest_httpserver import HTTPServer
+
 from diplowatch.fetch import guard
 from diplowatch.fetch.http import HttpClient
-from pytest_httpserver import HTTPServer
 
 cryptography = pytest.importorskip("cryptography")
 

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+
 from diplowatch.parse.articles import ParseError, content_hash, decode_html, detect_language, parse_article
 from diplowatch.parse.dedup import simhash64
 

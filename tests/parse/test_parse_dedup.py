@@ -5,9 +5,10 @@ from __future__ import annotations
 import random
 
 import pytest
-from diplowatch.parse.dedup import hamming, is_near_duplicate, simhash64, to_signed64
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from diplowatch.parse.dedup import hamming, is_near_duplicate, simhash64, to_signed64
 
 # A long wire story (~450 words): near-duplicate detection is meant for article-length text.
 WIRE = " ".join(

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from diplowatch.parse.feeds import FeedError, parse_feed
 
 pytestmark = pytest.mark.timeout(60)

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+
 from diplowatch.parse.feeds import FeedError, discover_feeds, parse_feed
 
 pytestmark = pytest.mark.timeout(30)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from diplowatch.parse.urls import canonicalize_url, is_opaque_redirect, unwrap_redirect
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from diplowatch.parse.urls import canonicalize_url, is_opaque_redirect, unwrap_redirect
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+
 from diplowatch.events.taxonomy import event_types
 from diplowatch.quality import validate
 from diplowatch.quality.suites import load_suite

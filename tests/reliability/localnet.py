@@ -172,7 +172,7 @@ def article_html(i: int, *, title: str | None = None, extra_text: str = "", lang
         f'{canon}<meta property="article:published_time" content="{html.escape(published)}"></head>'
         f"<body><nav><a href='/'>Home</a></nav><article><h1>{html.escape(title)}</h1>{body}</article>"
         f"<footer>All rights reserved.</footer></body></html>"
-    ).encode("utf-8")
+    ).encode()
 
 
 def rss(items: list[tuple[str, str]], *, title: str = "Test feed", pub: str = "Tue, 02 Jan 2024 08:00:00 GMT") -> bytes:

@@ -37,7 +37,7 @@ def page(title: str = "A title", body: str = "", head: str = "", lang: str = "en
     """A page with enough article text, `body` (raw HTML) added to it."""
     text = "".join(f"<p>{html.escape(FILLER)} Paragraph {i}.</p>" for i in range(3))
     return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>{head}</head>'
-            f"<body><article><h1>{title}</h1>{text}{body}</article></body></html>").encode("utf-8")
+            f"<body><article><h1>{title}</h1>{text}{body}</article></body></html>").encode()
 
 
 def written_cases(srv: NewsServer) -> dict[str, tuple[Route, str]]:

@@ -148,5 +148,5 @@ def test_extract_command_rejects_bad_input_with_one_line(tmp_path: Path, tally: 
         lines = err.strip().splitlines()
         if proc.returncode != 2 or out or len(lines) != 1 or not lines[0].startswith("diplowatch"):
             failures.append(f"{name}: exit {proc.returncode}, stdout {out[:200]!r}, stderr {err[-500:]!r}")
-        tally[f"cli:exit 2"] += 1
+        tally["cli:exit 2"] += 1
     assert not failures, "\n".join(failures)

@@ -14,8 +14,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg2
 import pytest
-from diplowatch.warehouse.migrate import migrate
 from psycopg2 import sql
+
+from diplowatch.warehouse.migrate import migrate
 
 Factory = Callable[[str], str]
 

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from diplowatch.settings import project_root
 
 PLUGINS = project_root() / "plugins"

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import psycopg2
 import pytest
+from fastapi.testclient import TestClient
+
 from diplowatch.events.model import RECORD_FIELDS
 from diplowatch.ui.app import WarehouseConnector, create_app
-from fastapi.testclient import TestClient
 
 
 @pytest.fixture(scope="module")

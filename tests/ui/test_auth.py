@@ -6,8 +6,9 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-from diplowatch.ui.app import AIRFLOW_JWT_COOKIE, WarehouseConnector, airflow_user, create_app
 from fastapi.testclient import TestClient
+
+from diplowatch.ui.app import AIRFLOW_JWT_COOKIE, WarehouseConnector, airflow_user, create_app
 
 ROUTES = ["/", "/api/events", "/api/dyads", "/api/timeline", "/api/quality", "/api/meta",
           "/reports/events_ok.html", "/api/events?country=RUS'--"]

@@ -10,9 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
+
 from diplowatch.settings import project_root
 from diplowatch.ui.app import TEMPLATE, create_app
-from fastapi.testclient import TestClient
 
 
 @pytest.fixture(scope="module")

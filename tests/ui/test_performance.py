@@ -11,9 +11,10 @@ import time
 
 import psycopg2
 import pytest
+from fastapi.testclient import TestClient
+
 from diplowatch.events.taxonomy import STATUSES, event_types
 from diplowatch.ui.app import WarehouseConnector, create_app
-from fastapi.testclient import TestClient
 
 N_EVENTS = 100_000
 BUDGET_S = 0.300

@@ -131,7 +131,7 @@ def _bind_roles(doc: Doc, actors: list[Actor], gz: Gazetteer, published: date | 
     for idx, a in enumerate(actors):
         if idx in consumed or a.kind != "role":
             continue
-        sent_start, sent_end = doc[a.start].sent.start, doc[a.start].sent.end
+        sent_end = doc[a.start].sent.end
         # 1. a demonym right after (fr: "président russe", "chef de la diplomatie chinoise")
         #    or right before (en: "the Russian president", "Chinese Foreign Minister").
         for j in (idx + 1, idx - 1):

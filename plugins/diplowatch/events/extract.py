@@ -400,7 +400,7 @@ class _DocExtraction:
     def _subject(self, tok: Token) -> tuple[Token | None, bool]:
         """(subject token, passive?) for a verb, climbing xcomp/conj/aux chains."""
         cur = tok
-        gerund = ("Pres" in tok.morph.get("Tense") and "Part" in tok.morph.get("VerbForm")) or tok.tag_ == "VBG"
+        gerund = ("Pres" in tok.morph.get("Tense", []) and "Part" in tok.morph.get("VerbForm", [])) or tok.tag_ == "VBG"
         if gerund and tok.dep_ in ("acl", "advcl", "conj") and not any(
             c.dep_.startswith("nsubj") for c in tok.children
         ):
@@ -463,7 +463,7 @@ class _DocExtraction:
         is_verb = trig.pos != "NOUN"
         deps = self._children_with_case(tok)
         agent_tok = next((c for c, case in deps if case in _AGENT or c.dep_ == "obl:agent"), None)
-        if agent_tok is None and is_verb and ("Part" in tok.morph.get("VerbForm") or tok.tag_ == "VBN"):
+        if agent_tok is None and is_verb and ("Part" in tok.morph.get("VerbForm", []) or tok.tag_ == "VBN"):
             agent_tok = self._nested_agent(tok)
         if agent_tok is not None and self._actor_in(agent_tok) is None:
             agent_tok = None  # "par surprise", "by train": not an agent
@@ -475,7 +475,7 @@ class _DocExtraction:
             # French models say aux:tense there and aux:pass for a real passive.
             has_tense_aux = any(c.dep_ == "aux:tense" or (c.dep_ == "aux" and c.lemma_.lower() == "have")
                                 for c in tok.children)
-            participle = ("Part" in tok.morph.get("VerbForm") or tok.tag_ == "VBN") and not has_tense_aux and (
+            participle = ("Part" in tok.morph.get("VerbForm", []) or tok.tag_ == "VBN") and not has_tense_aux and (
                 tok.dep_ in ("acl", "advcl", "amod", "acl:relcl", "relcl", "xcomp", "ccomp", "conj", "ROOT", "dep"))
             source_tok, passive = self._subject(tok)
             if agent_tok is None and participle and tok.dep_ in ("acl", "amod") and self._actor_in(tok.head) is not None \
@@ -811,7 +811,7 @@ class _DocExtraction:
         """A verb that heads a clause: finite, or a participle with its auxiliary ("a dénoncé")."""
         if t.pos_ not in ("VERB", "AUX"):
             return False
-        return "Fin" in t.morph.get("VerbForm") or t.tag_ in ("VBD", "VBZ", "VBP") or any(
+        return "Fin" in t.morph.get("VerbForm", []) or t.tag_ in ("VBD", "VBZ", "VBP") or any(
             c.dep_ in ("aux", "aux:tense", "aux:pass", "auxpass") for c in t.children)
 
     def _plural_antecedent(self, tok: Token) -> Actor | None:
@@ -873,7 +873,7 @@ class _DocExtraction:
             for status in ("planned", "proposed", "ongoing"):
                 if any(lem in st.get(status, ()) for lem in lemmas):
                     return status, False
-        if trig.pos == "NOUN" and any(t.lemma_.lower() in ("effectuer", "be", "être") and "Pres" in t.morph.get("Tense")
+        if trig.pos == "NOUN" and any(t.lemma_.lower() in ("effectuer", "be", "être") and "Pres" in t.morph.get("Tense", [])
                                       for t in chain[1:2]):
             return "ongoing", False  # « qui effectue une visite d'État », "is on a visit"
         morph_status = self._morph_status(tok, chain, aux)
@@ -896,7 +896,7 @@ class _DocExtraction:
                 if not (t.tag_ in ("VBZ", "VBP") and any(a.tag_ == "VBN" for a in chain)):
                     if t.lemma_.lower() not in ("avoir", "être", "have", "be"):
                         return False
-        return any(t.tag_ in ("VBD", "VBN") or "Part" in t.morph.get("VerbForm") for t in chain)
+        return any(t.tag_ in ("VBD", "VBN") or "Part" in t.morph.get("VerbForm", []) for t in chain)
 
     def _morph_status(self, tok: Token, chain: list[Token], aux: list[Token]) -> str | None:
         verbs = [t for t in chain if t.pos_ in ("VERB", "AUX")] + aux
@@ -910,11 +910,11 @@ class _DocExtraction:
                 if t.tag_ == "VBG" and any(a.lemma_ == "be" for a in t.children if a.dep_ == "aux"):
                     return "ongoing"
             else:
-                if "Fut" in t.morph.get("Tense"):
+                if "Fut" in t.morph.get("Tense", []):
                     return "planned"
-                if "Cnd" in t.morph.get("Mood"):
+                if "Cnd" in t.morph.get("Mood", []):
                     return "planned" if t.lemma_.lower() in ("devoir",) else "proposed"
-        if tok.pos_ == "VERB" and ("Inf" in tok.morph.get("VerbForm") or tok.tag_ == "VB" and any(c.lower_ == "to" for c in tok.children)):
+        if tok.pos_ == "VERB" and ("Inf" in tok.morph.get("VerbForm", []) or tok.tag_ == "VB" and any(c.lower_ == "to" for c in tok.children)):
             if len(chain) > 1 and chain[1].pos_ in ("VERB", "AUX"):
                 return "planned"
         return None
