@@ -157,8 +157,8 @@ def _bind_roles(doc: Doc, actors: list[Actor], gz: Gazetteer, published: date | 
                 break
         # "ministre russe des Affaires étrangères"
         if a.role in ("government", "head_of_government") and a.country and lang == "fr":
-            after = doc[a.end : min(a.end + 4, sent_end)].text.lower()
-            if after.startswith(_FOREIGN_AFFAIRS):
+            following = doc[a.end : min(a.end + 4, sent_end)].text.lower()
+            if following.startswith(_FOREIGN_AFFAIRS):
                 a.role, a.end = "foreign_minister", min(a.end + 3, sent_end)
         # 2. "Estonia's ambassador", "Moscow's envoy"; then "président de la Chine", "Prime Minister of India".
         if a.country is None and idx > 0 and (idx - 1) not in consumed:

@@ -34,7 +34,7 @@ class TimeExpr:
     start: int  # character offsets in the sentence
     end: int
     kind: str  # full_date, day_month, month_year, month_rel, month, weekday, rel_day, rel_period, year
-    groups: tuple[str | None, ...]
+    groups: tuple[str, ...]  # unmatched groups are ""
 
     def resolve(self, published: date | None, direction: str) -> tuple[str | None, str]:
         """(ISO date truncated to precision, precision). direction: past | future | either."""
@@ -104,7 +104,7 @@ def find_time_expressions(text: str, lang: str) -> list[TimeExpr]:
             if kind == "weekday_en" and not m.group(1) and m.start() > 0 and text[m.start() - 1] == "'":
                 continue
             taken.append((s, e))
-            found.append(TimeExpr(s, e, kind, m.groups()))
+            found.append(TimeExpr(s, e, kind, tuple(g or "" for g in m.groups())))
     found.sort(key=lambda t: t.start)
     return found
 
@@ -186,14 +186,11 @@ def _resolve(t: TimeExpr, published: date | None, direction: str) -> tuple[str |
             return (f"{y:04d}", "year") if _valid(y) else (None, "unknown")
         if published is None:
             return None, "unknown"
-        if t.kind == "day_month":
-            m = _month_index(g[1])
-            d = _day_near(m, int(g[0]), published, direction) if m else None
-            return (_fmt(d, "day"), "day") if d else (None, "unknown")
-        if t.kind == "day_month_en":
-            m = _month_index(g[0])
-            d = _day_near(m, int(g[1]), published, direction) if m else None
-            return (_fmt(d, "day"), "day") if d else (None, "unknown")
+        if t.kind in ("day_month", "day_month_en"):
+            month_name, day = (g[1], g[0]) if t.kind == "day_month" else (g[0], g[1])
+            m = _month_index(month_name)
+            near = _day_near(m, int(day), published, direction) if m else None
+            return (_fmt(near, "day"), "day") if near else (None, "unknown")
         if t.kind == "month_rel":
             m = _month_index(g[0]) or 0
             way = "future" if g[1].lower() == "prochain" else "past"

@@ -832,7 +832,8 @@ class _DocExtraction:
         sent_start = tok.sent.start
         prev = [a for a in self.actors if a.start < sent_start and a.strong and a.country]
         subj = [a for a in prev if self.doc[a.start].dep_.startswith("nsubj")]
-        return (subj or prev or [None])[-1]
+        found = subj or prev
+        return found[-1] if found else None
 
     # -------------------------------------------------------------- status
     def _governors(self, tok: Token) -> list[Token]:
@@ -889,10 +890,10 @@ class _DocExtraction:
         for t in chain + aux:
             if t.pos_ not in ("VERB", "AUX"):
                 continue
-            m = t.morph
-            if "Past" in m.get("Tense") or "Imp" in m.get("Tense") or t.tag_ in ("VBD", "VBN"):
+            tense = t.morph.get("Tense", [])
+            if "Past" in tense or "Imp" in tense or t.tag_ in ("VBD", "VBN"):
                 return True
-            if "Fut" in m.get("Tense") or "Pres" in m.get("Tense") or t.tag_ in ("VBZ", "VBP", "MD"):
+            if "Fut" in tense or "Pres" in tense or t.tag_ in ("VBZ", "VBP", "MD"):
                 if not (t.tag_ in ("VBZ", "VBP") and any(a.tag_ == "VBN" for a in chain)):
                     if t.lemma_.lower() not in ("avoir", "être", "have", "be"):
                         return False
@@ -1003,8 +1004,9 @@ class _DocExtraction:
             window = [a for a in self.actors if a.start >= sent.start and self.doc[a.start].idx >= start_char
                       and a.start < min(sent.end, tok.i if tok.idx > start_char else sent.end)]
             people = [a for a in window if a.kind == "person"]
-            pick = (people or window or [None])[0]
-            if pick is not None:
+            picks = people or window
+            if picks:
+                pick = picks[0]
                 return pick.name or pick.text
         # "X a déclaré que ..." / "X said ...": the event sits under a reporting verb.
         cur = tok

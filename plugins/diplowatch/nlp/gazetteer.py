@@ -196,7 +196,7 @@ def load_gazetteer(lang: str) -> Gazetteer:
     # Countries: names from Babel (CLDR) in both languages.
     english = Locale("en").territories
     for alpha2 in english:
-        if not (len(alpha2) == 2 and alpha2.isalpha()) or alpha2 in _NOT_COUNTRIES:
+        if not isinstance(alpha2, str) or not (len(alpha2) == 2 and alpha2.isalpha()) or alpha2 in _NOT_COUNTRIES:
             continue
         country = pycountry.countries.get(alpha_2=alpha2)
         code = _EXTRA_CODES.get(alpha2) or (country.alpha_3 if country else None)

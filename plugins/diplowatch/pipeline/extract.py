@@ -220,8 +220,8 @@ def reprocess_quarantine(db_url: str | None = None) -> dict[str, int]:
             good = outcome.good
             pairs = []
             for rec in good:
-                fields = {k: rec.get(k) for k in RECORD_FIELDS if k in rec}
-                ev = Event(**{k: v for k, v in fields.items()})
+                fields: dict[str, Any] = {k: rec.get(k) for k in RECORD_FIELDS if k in rec}
+                ev = Event(**fields)
                 pairs.append((rec.get("article_id"), ev))
             result = load.load_events(conn, pairs, window_days=get_settings().extract.dedup_window_days)
             loaded = result.mentions_new

@@ -78,7 +78,7 @@ class SampleServer:
     @property
     def base_url(self) -> str:
         host, port = self._httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def lookup(self, path: str) -> tuple[bytes, str] | None:
         if path in self.extra:
