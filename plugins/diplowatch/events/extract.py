@@ -336,10 +336,14 @@ class _DocExtraction:
     def _complement_of_request(self, tok: Token) -> bool:
         """« appelant la Russie et l'Ukraine à reprendre les pourparlers », "invited Xi to pay a state
         visit": what is asked, offered or refused is part of that event, not one of its own."""
-        if tok.dep_ not in ("xcomp", "ccomp", "obj", "dobj") or tok.head.i == tok.i:
-            return False
-        head = tok.head
-        return any(t.event_type in ("DEMAND", "INVITE", "REJECT") for t in self.triggers.get(head.lemma_.lower(), []))
+        cur = tok
+        for _ in range(3):  # « appelant X à reprendre les pourparlers »: pourparlers ← reprendre ← appelant
+            if cur.dep_ not in ("xcomp", "ccomp", "obj", "dobj", "advcl") or cur.head.i == cur.i:
+                return False
+            cur = cur.head
+            if any(t.event_type in ("DEMAND", "INVITE", "REJECT") for t in self.triggers.get(cur.lemma_.lower(), [])):
+                return True
+        return False
 
     def _possessive_echo(self, tok: Token, trig: Trigger) -> bool:
         """« leur premier échange », "their talks": a meeting noun with a possessive echoes the
@@ -740,8 +744,9 @@ class _DocExtraction:
                 verb = verb.head
             if verb.pos_ in ("VERB", "AUX") and verb.i != tok.i:
                 subj, _ = self._subject(verb)
-                around = [self._actor_in(subj)] + [self._actor_in(c) for c, case in self._children_with_case(verb)
-                                                   if c.dep_ in ("obj", "dobj", "iobj") or case in _WITH]
+                around = self._with_conjuncts(self._actor_in(subj)) + [
+                    self._actor_in(c) for c, case in self._children_with_case(verb)
+                    if c.dep_ in ("obj", "dobj", "iobj") or case in _WITH]
                 for a in around:
                     for r in self._resolve(a):
                         if all(r.country != d.country for d in distinct):
