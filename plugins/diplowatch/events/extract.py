@@ -434,6 +434,14 @@ class _DocExtraction:
                 cur = cur.head
                 continue
             break
+        if cur.dep_ == "ROOT":
+            # « Donald Trump et Vladimir Poutine | se sont mis d'accord »: the parser made the subject a
+            # root of its own; a nominal root just before the verb, in the same sentence, is its subject.
+            for t in reversed(self.doc[max(0, cur.i - 40) : cur.i]):
+                if t.text in (".", "!", "?", "\n"):
+                    break
+                if t.dep_ == "ROOT" and t.pos_ in ("PROPN", "NOUN") and t.i != cur.i:
+                    return t, False
         return None, False
 
     def _children_with_case(self, tok: Token) -> list[tuple[Token, str]]:
