@@ -105,6 +105,15 @@ def run_child(code: str, env: dict[str, str], timeout: float = 120) -> subproces
                           timeout=timeout, cwd=REPO)
 
 
+@pytest.fixture
+def no_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No real DNS: hostile.test is 127.0.0.1, IP literals are themselves, other names fail (hostile.py)."""
+    from diplowatch.fetch import guard
+    from tests.reliability.hostile import fake_resolver
+
+    monkeypatch.setattr(guard, "resolve_host", fake_resolver)
+
+
 # ----------------------------------------------------------------- hostile-input tally
 
 _TALLY: Counter[str] = Counter()

@@ -8,14 +8,12 @@ test server. The feed and page URLs themselves are operator URLs on 127.0.0.1.
 
 from __future__ import annotations
 
-import ipaddress
 import time
 from collections import Counter
 from dataclasses import replace
 from typing import Any
 
 import psycopg2
-import pytest
 
 from diplowatch.fetch import guard
 from diplowatch.parse.errors import ParseError
@@ -41,11 +39,6 @@ def fake_resolver(host: str, port: int) -> list[str]:
 def hostile_settings(**ingest: Any) -> Settings:
     s = fast_settings(**{"max_articles_per_source": 5, **ingest})
     return replace(s, http=replace(s.http, allow_hosts=(HOST,)))
-
-
-@pytest.fixture
-def no_dns(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(guard, "resolve_host", fake_resolver)
 
 
 def _one(url: str, query: str, args: tuple[Any, ...]) -> list[tuple[Any, ...]]:
@@ -109,10 +102,3 @@ def _every_entry_accounted_for(db_url: str, source: Source, body: bytes, content
     failed = {e[0] for e in errors}
     missing = [u for u in urls if u not in stored and u not in failed]
     assert not missing, (source.name, missing)
-
-
-def is_private_literal(host: str) -> bool:
-    try:
-        return not ipaddress.ip_address(host.strip("[]")).is_global
-    except ValueError:
-        return False

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from diplowatch.sources.config import Source
-from tests.reliability.hostile import HOST, hostile_settings, no_dns, run_case  # noqa: F401 - fixture
+from tests.reliability.hostile import HOST, hostile_settings, run_case
 from tests.reliability.localnet import NewsServer, Route, article_html
 
 GROUP = "feeds"

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from diplowatch.parse.articles import parse_article
 from diplowatch.parse.feeds import parse_feed
 from diplowatch.sources.config import Source
-from tests.reliability.hostile import HOST, hostile_settings, no_dns, run_case  # noqa: F401 - fixture
+from tests.reliability.hostile import HOST, hostile_settings, run_case
 from tests.reliability.localnet import FILLER, NewsServer, Route, article_html, rss
 
 GROUP = "pages"

@@ -198,8 +198,7 @@ def test_a_competing_writer_of_the_same_articles(clean_warehouse: str, competito
     committed or inserts what it rolled back: one row per article either way."""
     rows = article_rows(100)
     other = psycopg2.connect(clean_warehouse)
-    with other.cursor() as cur:
-        load.upsert_articles(other, rows[:50] + article_rows(10, start=1000))
+    load.upsert_articles(other, rows[:50] + article_rows(10, start=1000))
     result: list[int] = []
 
     def loader() -> None:

@@ -200,6 +200,9 @@ one machine. The code is `plugins/diplowatch/bench/`.
 """
 
 
+KEEP_MARKER = "<!-- kept by make bench: measured elsewhere -->"
+
+
 def write_markdown(res: BenchResults, path: Path) -> None:
     m, v = res.machine, res.versions
     lines = [
@@ -267,4 +270,11 @@ def write_markdown(res: BenchResults, path: Path) -> None:
         "See docs/SCALING.md for what the figures mean for a deployment.",
         "",
     ]
-    path.write_text("\n".join(lines), encoding="utf-8")
+    # Sections measured by other means (the events page latency, by tests/ui) live below a marker
+    # in the file and are kept from one run to the next.
+    kept = ""
+    if path.exists():
+        old = path.read_text(encoding="utf-8")
+        if KEEP_MARKER in old:
+            kept = old[old.index(KEEP_MARKER):]
+    path.write_text("\n".join(lines) + ("\n" + kept if kept else ""), encoding="utf-8")
