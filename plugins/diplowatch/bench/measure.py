@@ -262,7 +262,7 @@ def measure_load(url: str, corpus: Sequence[BenchArticle], pairs: Sequence[tuple
     if not pairs:
         progress("load: no events extracted, nothing to load (load_ratio reported as 0)")
         return result
-    per_batch = s.batch_size * 4  # plan_batches' default batch: the articles one extract_batch task gets
+    per_batch = s.articles_per_batch  # plan_batches' default batch: the articles one extract_batch task gets
     position = {a.article_id: i for i, a in enumerate(corpus)}
     chunks: list[list[tuple[str, Event]]] = []
     for r in range(replicas):

@@ -69,7 +69,7 @@ class BatchSummary:
 def plan_batches(batch_size: int | None = None, max_articles: int | None = None, db_url: str | None = None) -> list[list[str]]:
     """Unprocessed article ids cut into batches (stable order)."""
     s = get_settings().extract
-    batch_size = batch_size or s.batch_size * 4
+    batch_size = batch_size or s.articles_per_batch
     max_articles = max_articles or s.articles_per_run
     ids: list[str] = []
     with db.connection(db_url) as conn:

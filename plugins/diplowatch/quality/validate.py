@@ -84,8 +84,14 @@ class _Engine:
         with warnings.catch_warnings():
             # GX 1.24 imports the deprecated sre_constants/sre_parse modules; not ours to fix.
             warnings.simplefilter("ignore", DeprecationWarning)
-            import great_expectations as gx
-            from great_expectations.data_context.types.base import ProgressBarsConfig
+            # Some GX modules set their loggers to INFO while importing and log ~150 lines
+            # ("Skipping registering function …"): silence everything below WARNING meanwhile.
+            logging.disable(logging.INFO)
+            try:
+                import great_expectations as gx
+                from great_expectations.data_context.types.base import ProgressBarsConfig
+            finally:
+                logging.disable(logging.NOTSET)
 
         # Some GX modules set their own logger to INFO, which overrides the parent's level.
         for name in [n for n in logging.root.manager.loggerDict if n.split(".")[0] == "great_expectations"]:
