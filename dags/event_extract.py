@@ -28,7 +28,8 @@ events page) and marks the articles processed — all in one transaction.
 **When it fails.** A batch that fails leaves its articles unprocessed; clear
 the task to retry (reruns load nothing twice). Rows in quarantine are not
 failures of the run: inspect them with `diplowatch quarantine list`, fix the
-rule or data, then `diplowatch quarantine reprocess`.
+rule or data, then `diplowatch quarantine reprocess`. Any failed task makes the
+last task, `fail_run`, fail the run, so that it shows; the report still runs.
 """
 
 DEFAULT_ARGS = {

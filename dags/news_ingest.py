@@ -29,7 +29,8 @@ default; `sample` for the offline sample that `make demo` / `make up` serve).
 the `fetch_errors` table and listed in the task log; `diplowatch db status`
 flags sources failing 3 runs in a row. A failed *task* usually means the
 warehouse is unreachable: check `diplowatch db status`, then clear the task —
-reruns are safe (articles are keyed by canonical URL).
+reruns are safe (articles are keyed by canonical URL). Any failed task makes the
+last task, `fail_run`, fail the run, so that it shows; the report still runs.
 """
 
 DEFAULT_ARGS = {
