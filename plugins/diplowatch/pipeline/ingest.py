@@ -12,13 +12,14 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from diplowatch.fetch.archive import RawArchive
 from diplowatch.fetch.http import FetchRequest, FetchResult, HttpClient
 from diplowatch.parse.articles import ParsedArticle, parse_article
 from diplowatch.parse.dedup import NEAR_DUPLICATE_BITS, hamming
 from diplowatch.parse.errors import FeedError, ParseError
-from diplowatch.parse.feeds import FeedEntry, parse_feed
+from diplowatch.parse.feeds import FeedEntry, discover_feeds, parse_feed
 from diplowatch.settings import Settings, get_settings
 from diplowatch.sources.config import Source
 from diplowatch.warehouse import db, load
@@ -106,6 +107,22 @@ def ingest_source(source: Source, run_key: str, settings: Settings | None = None
     return summary
 
 
+def _is_html(res: FetchResult) -> bool:
+    ctype = (res.content_type or "").lower()
+    head = res.body[:512].lstrip().lower()
+    return "html" in ctype or head.startswith((b"<!doctype html", b"<html"))
+
+
+def _discovered_feed(page: FetchResult, source: Source, client: HttpClient, summary: IngestSummary) -> FetchResult:
+    """Feed autodiscovery: the first feed a page announces, fetched; the page itself when it announces none."""
+    links = discover_feeds(page.body, page.final_url or source.url)
+    if not links:
+        return page
+    same_host = urlsplit(links[0]).hostname == urlsplit(source.url).hostname
+    log.info("%s: %s is a web page; using the feed it announces, %s", source.name, source.url, links[0])
+    return client.get(links[0], trusted=same_host, kind="feed")
+
+
 def _retry_may_help(res: FetchResult) -> bool:
     """False for failures that fetching again will not fix: a 4xx, or refused before any request
     (SSRF guard, robots.txt, malformed URL). Network errors, timeouts, 5xx and 429 may pass later."""
@@ -132,6 +149,9 @@ def _collect(source: Source, state: dict[str, Any], client: HttpClient, settings
         elif res.not_modified:
             summary.feed_status = "not_modified"
         else:
+            if _is_html(res):
+                # A site's home page instead of a feed: follow its <link rel="alternate"> feed.
+                res = _discovered_feed(res, source, client, summary)
             try:
                 feed = parse_feed(res.body, res.final_url or source.url, res.content_type,
                                   max_entries=settings.ingest.max_feed_entries)
