@@ -38,7 +38,10 @@ class TimeExpr:
 
     def resolve(self, published: date | None, direction: str) -> tuple[str | None, str]:
         """(ISO date truncated to precision, precision). direction: past | future | either."""
-        return _resolve(self, published, direction)
+        value, precision = _resolve(self, published, direction)
+        if value is not None and not _valid(int(value[:4]) if value[:4].isdigit() and len(value.split("-")[0]) == 4 else 0):
+            return None, "unknown"  # "next year" from a year-9999 publication date is no date
+        return value, precision
 
 
 def _month_index(name: str) -> int | None:
@@ -267,7 +270,7 @@ def _resolve(t: TimeExpr, published: date | None, direction: str) -> tuple[str |
                 return f"{y:04d}-{m:02d}", "month"
             if unit == "year":
                 return f"{published.year + step:04d}", "year"
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):  # year 1 or 9999 publication dates
         return None, "unknown"
     return None, "unknown"
 
