@@ -478,10 +478,13 @@ class _DocExtraction:
         agent_tok = next((c for c, case in deps if case in _AGENT or c.dep_ == "obl:agent"), None)
         if agent_tok is None and is_verb and ("Part" in tok.morph.get("VerbForm", []) or tok.tag_ == "VBN"):
             agent_tok = self._nested_agent(tok)
-        if agent_tok is not None and self._actor_in(agent_tok) is None:
-            agent_tok = None  # "par surprise", "by train": not an agent
+        if agent_tok is not None and self.actor_at.get(agent_tok.i) is None:
+            # "par surprise", "by train", « par un mandat d'arrêt de la Cour »: the by-phrase's own head
+            # must be an actor, not just something named inside it.
+            agent_tok = None
         source_tok: Token | None = None
         passive = False
+        participle = False
         patient: Actor | None = None
         if is_verb:
             # « est arrivé », « s'est rendu » (être + participle) are tenses, not passives: spaCy's
@@ -540,6 +543,8 @@ class _DocExtraction:
                     if cur.pos_ in ("VERB", "AUX"):
                         source_tok, _ = self._subject(cur)
                         break
+        if frame == "host" and is_verb and not passive and agent_tok is None and participle:
+            return []  # « le voici reçu avec les honneurs »: received, but by whom is not said
         source = self._actor_in(source_tok)
         if source is None and source_tok is not None and source_tok.lower_ in _PLURAL_PRONOUNS:
             source = self._plural_antecedent(source_tok)
@@ -799,6 +804,8 @@ class _DocExtraction:
                 prev = self.doc[a.start - 1].lower_ if a.start > sent.start else ""
                 if prev in _PLACE_PREPS or prev in ("de", "d'", "of", "selon", "contre", "against"):
                     continue
+                if any(c.dep_ == "case" for t in self.doc[a.start : a.end] for c in t.children):
+                    continue  # « …d'arrêt de la Cour pénale internationale »: inside a prepositional phrase
                 best = a
         return best
 
