@@ -165,7 +165,7 @@ class _DocExtraction:
         events: list[Event] = []
         if not self.actors:
             return events
-        last_subject: Actor | None = None
+        self._so_far = events  # what earlier sentences gave (anaphors, accepted invitations)
         for sent in self._sentences():
             sent_actors = self.actors[bisect_left(self._starts, sent.start) : bisect_left(self._starts, sent.end)]
             low = sent.text.lower()
@@ -175,15 +175,10 @@ class _DocExtraction:
             if sent_actors and not sporty:
                 for tok in sent:
                     for trig in self._triggers_for(tok, sent, low):
-                        self._so_far = events
                         found = self._event(tok, trig, sent, events)
                         if found is not None:
                             events.extend(found)
                             break
-            subj = [a for a in sent_actors if a.strong and self.doc[a.start].dep_.startswith("nsubj")]
-            if subj:
-                last_subject = subj[0]
-        del last_subject
         return self._merge(events)
 
     def _sentences(self) -> list[Span]:

@@ -91,7 +91,7 @@ def ingest_source(source: Source, run_key: str, settings: Settings | None = None
         state = load.source_state(conn, source.name)
     client = _client(settings)
     try:
-        rows, entries_by_url, feed_state = _collect(source, state, client, settings, summary, db_url)
+        rows, _, feed_state = _collect(source, state, client, settings, summary, db_url)
     finally:
         client.close()
     with db.connection(db_url) as conn:
@@ -103,7 +103,6 @@ def ingest_source(source: Source, run_key: str, settings: Settings | None = None
         if feed_state is not None:
             load.save_source_state(conn, source.name, **feed_state)
     summary.seconds = time.perf_counter() - started
-    del entries_by_url
     return summary
 
 
