@@ -159,6 +159,20 @@ def test_statement_timeout_rolls_the_load_back(clean_warehouse: str) -> None:
     no_duplicates(clean_warehouse)
 
 
+def _start_loader(url: str, rows: list[dict[str, Any]]) -> tuple[threading.Thread, list[int]]:
+    """upsert_articles in a thread; after a second the thread should still be waiting on a lock."""
+    result: list[int] = []
+
+    def loader() -> None:
+        with db.connection(url) as conn:
+            result.append(load.upsert_articles(conn, rows))
+
+    t = threading.Thread(target=loader)
+    t.start()
+    t.join(1.0)
+    return t, result
+
+
 def test_lock_held_by_another_transaction(clean_warehouse: str) -> None:
     """Fault: another session holds a lock on articles that blocks inserts. With lock_timeout the load
     fails cleanly and retries later; without it the load waits and lands once the lock is gone."""
@@ -174,15 +188,7 @@ def test_lock_held_by_another_transaction(clean_warehouse: str) -> None:
     finally:
         _set_database(clean_warehouse, "lock_timeout", None)
     assert counts(clean_warehouse)["articles"] == 0
-    result: list[Any] = []
-
-    def loader() -> None:
-        with db.connection(clean_warehouse) as conn:
-            result.append(load.upsert_articles(conn, rows))
-
-    t = threading.Thread(target=loader)
-    t.start()
-    t.join(1.0)
+    t, result = _start_loader(clean_warehouse, rows)
     assert t.is_alive() and not result  # waiting for the lock, not failing
     holder.commit()
     holder.close()
@@ -199,15 +205,7 @@ def test_a_competing_writer_of_the_same_articles(clean_warehouse: str, competito
     rows = article_rows(100)
     other = psycopg2.connect(clean_warehouse)
     load.upsert_articles(other, rows[:50] + article_rows(10, start=1000))
-    result: list[int] = []
-
-    def loader() -> None:
-        with db.connection(clean_warehouse) as conn:
-            result.append(load.upsert_articles(conn, rows))
-
-    t = threading.Thread(target=loader)
-    t.start()
-    t.join(1.0)
+    t, result = _start_loader(clean_warehouse, rows)
     assert t.is_alive()  # blocked on the other transaction's uncommitted keys
     getattr(other, competitor_ends)()
     other.close()
