@@ -50,7 +50,7 @@ def test_month_of_publication_is_next_year_when_said_prochain() -> None:
 
 
 def test_absurd_years_are_not_dates() -> None:
-    assert find_time_expressions("en l'an 9999 ou en 0000", "fr") == [] or all(
+    assert find_time_expressions("en l'an 9999 ou en 0000", "fr") == () or all(
         e.resolve(PUB, "past")[0] is None for e in find_time_expressions("en 9999", "fr")
     )
 

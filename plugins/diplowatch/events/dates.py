@@ -93,8 +93,12 @@ def _patterns(lang: str) -> list[tuple[str, re.Pattern[str]]]:
     return [(kind, re.compile(p, flags)) for kind, p in specs]
 
 
-def find_time_expressions(text: str, lang: str) -> list[TimeExpr]:
-    """Non-overlapping time expressions in `text`, longest-first by the pattern order."""
+@lru_cache(maxsize=4096)
+def find_time_expressions(text: str, lang: str) -> tuple[TimeExpr, ...]:
+    """Non-overlapping time expressions in `text`, longest-first by the pattern order.
+
+    Cached: every trigger of a sentence asks for the same sentence's expressions.
+    """
     found: list[TimeExpr] = []
     taken: list[tuple[int, int]] = []
     for kind, pattern in _patterns("en" if lang == "en" else "fr"):
@@ -109,7 +113,7 @@ def find_time_expressions(text: str, lang: str) -> list[TimeExpr]:
             taken.append((s, e))
             found.append(TimeExpr(s, e, kind, tuple(g or "" for g in m.groups())))
     found.sort(key=lambda t: t.start)
-    return found
+    return tuple(found)
 
 
 def _fmt(d: date, precision: str) -> str:
